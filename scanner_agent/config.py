@@ -1,0 +1,183 @@
+"""The agent's configuration: a typed model read from TOML, overridden by ``ASPA_*`` variables.
+
+Environment variables use ``__`` between section and key: ``ASPA_OCR__WORKERS=4``,
+``ASPA_POINT__POINT_ID=hki-kallio``. A bad value stops the agent at start with a message that
+names the key and says how to fix it (see :func:`load_config`).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from scanner_agent.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = Path("config/agent.toml")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PointSettings(_Section):
+    point_id: str = Field("demo-point", pattern=r"^[a-z0-9][a-z0-9-]{0,62}$",
+                          description="This service point's id, a lower-case slug given by Kela.")
+    clerk_id: str = Field("clerk", pattern=r"^[a-z0-9][a-z0-9-]{0,62}$",
+                          description="Default clerk id when the scan does not name one.")
+
+
+class PathSettings(_Section):
+    var_dir: Path = Field(Path("var"), description="Root of the agent's working folders.")
+
+    @property
+    def inbox(self) -> Path:
+        return self.var_dir / "inbox"
+
+    @property
+    def outbox(self) -> Path:
+        return self.var_dir / "outbox"
+
+    @property
+    def done(self) -> Path:
+        return self.var_dir / "done"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.var_dir / "quarantine"
+
+    @property
+    def work(self) -> Path:
+        return self.var_dir / "work"
+
+
+class IntakeSettings(_Section):
+    polling: bool = Field(False, description="Poll the inbox instead of inotify (network shares).")
+    poll_interval_s: float = Field(1.0, gt=0, le=60)
+    quiet_s: float = Field(2.0, ge=0, le=600,
+                           description="A file is taken after its size and mtime held this long.")
+    folder_quiet_s: float = Field(10.0, ge=0, le=3600,
+                                  description="A sub-folder closes after this long with no change "
+                                  "(or at once when it holds a `.done` file).")
+    undecodable_grace_s: float = Field(30.0, ge=0, le=3600,
+                                       description="How long a stable file that does not decode is "
+                                       "waited for before it goes to quarantine.")
+
+
+class ScannerSettings(_Section):
+    device: str = Field("", description="SANE device name as `scanimage -L` shows it; empty = first.")
+    source: Literal["Flatbed", "ADF"] = "ADF"
+    mode: Literal["Gray", "Color", "Lineart"] = "Gray"
+    resolution: int = Field(300, ge=150, le=600)
+    max_pages: int = Field(50, ge=1, le=500, description="Cap on pages in one scan job.")
+
+
+class PrepareSettings(_Section):
+    max_pixels: int = Field(60_000_000, ge=1_000_000,
+                            description="Larger images are refused (A4 at 600 dpi is 35 Mpx).")
+    min_dpi: int = Field(200, ge=50, description="Below this a page carries a warning.")
+    blank_ink_ratio: float = Field(0.002, gt=0, lt=0.2,
+                                   description="A page with less dark-pixel share is blank.")
+    max_pages_per_document: int = Field(200, ge=1, le=500)
+
+
+class OcrSettings(_Section):
+    languages: str = Field("fin+swe", description="Tesseract languages; never `eng` alone.")
+    workers: int = Field(0, ge=0, le=64, description="Pages OCR'd at once; 0 = one per core.")
+    tesseract_cmd: str = "tesseract"
+    timeout_s: float = Field(120.0, gt=0, description="Per tesseract call.")
+
+    @field_validator("languages")
+    @classmethod
+    def _keep_nordic_letters(cls, value: str) -> str:
+        if value.strip() == "eng":
+            raise ValueError("`eng` alone loses å/ä/ö; use `fin+swe`")
+        return value
+
+    def worker_count(self) -> int:
+        return self.workers or os.cpu_count() or 1
+
+
+class ClassifierSettings(_Section):
+    catalogue: Path | None = Field(None, description="Form catalogue TOML; None = config/forms.toml "
+                                   "shipped with the agent.")
+    model: Path | None = Field(None, description="Trained model file; None = rules only.")
+
+
+class AgentConfig(BaseSettings):
+    """Everything the agent reads at start. See ``config/agent.toml`` for a documented example."""
+
+    model_config = SettingsConfigDict(env_prefix="ASPA_", env_nested_delimiter="__",
+                                      extra="forbid")
+
+    point: PointSettings = PointSettings()
+    paths: PathSettings = PathSettings()
+    intake: IntakeSettings = IntakeSettings()
+    scanner: ScannerSettings = ScannerSettings()
+    prepare: PrepareSettings = PrepareSettings()
+    ocr: OcrSettings = OcrSettings()
+    classifier: ClassifierSettings = ClassifierSettings()
+
+
+def load_config(path: Path | None = None, **overrides: Any) -> AgentConfig:
+    """Read ``path`` (or ``config/agent.toml`` if present), apply ``ASPA_*`` and ``overrides``.
+
+    Environment variables win over the file; explicit ``overrides`` (from the CLI) win over both.
+    """
+    data: dict[str, Any] = {}
+    file = path if path is not None else (DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.exists()
+                                          else None)
+    if file is not None:
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file {file} does not exist; pass --config PATH") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {file} is not valid TOML: {exc}") from None
+    try:
+        # BaseSettings gives init kwargs priority over env; we want env over file, so
+        # validate the file first, then let env fill what it sets.
+        config = _with_env(data)
+        for dotted, value in overrides.items():
+            config = _override(config, dotted, value)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc, file)) from None
+    return config
+
+
+def _with_env(file_data: dict[str, Any]) -> AgentConfig:
+    env_only = AgentConfig()
+    merged = _deep_merge(file_data, env_only.model_dump(exclude_unset=True))
+    return AgentConfig.model_validate(merged)
+
+
+def _override(config: AgentConfig, dotted: str, value: Any) -> AgentConfig:
+    section, _, key = dotted.partition("__")
+    data = config.model_dump()
+    data[section][key] = value
+    return AgentConfig.model_validate(data)
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _explain(exc: ValidationError, file: Path | None) -> str:
+    where = f" in {file}" if file else ""
+    lines = [f"invalid configuration{where}:"]
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"])
+        env = "ASPA_" + "__".join(str(p) for p in err["loc"]).upper()
+        lines.append(f"  {key} = {err.get('input')!r}: {err['msg']}. "
+                     f"Fix `{key}` in the file or set {env}.")
+    return "\n".join(lines)
