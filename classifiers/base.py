@@ -63,6 +63,7 @@ class Classification:
     confidence: float  # 0..1
     classified_by: Literal["rule", "model", "clerk"]
     evidence: tuple[Evidence, ...] = field(default=())
+    form_variant: str | None = None  # where one code names two documents (EV 256)
 
 
 class Classifier(Protocol):

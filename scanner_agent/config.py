@@ -74,6 +74,11 @@ class ScannerSettings(_Section):
     mode: Literal["Gray", "Color", "Lineart"] = "Gray"
     resolution: int = Field(300, ge=150, le=600)
     max_pages: int = Field(50, ge=1, le=500, description="Cap on pages in one scan job.")
+    extra_options: dict[str, str | int | float] = Field(
+        default_factory=dict,
+        description="Vendor options passed to the device as is, by SANE option name "
+        "(`scanimage --help -d DEVICE` lists them), e.g. {\"swdeskew\" = 1}; set after the "
+        "standard ones.")
 
 
 class PrepareSettings(_Section):

@@ -29,6 +29,7 @@ class RejectCode(StrEnum):
     TOO_MANY_PAGES = "too_many_pages"
     OCR_FAILED = "ocr_failed"
     EMPTY_FOLDER = "empty_folder"
+    INTERNAL_ERROR = "internal_error"
 
 
 # (fi, sv, en). {detail} is filled with a short technical detail (never a hetu).
@@ -89,6 +90,12 @@ REJECT_TEXTS: dict[RejectCode, tuple[str, str, str]] = {
         "Kansiossa ei ollut skannattuja sivuja.",
         "Mappen innehöll inga skannade sidor.",
         "The folder held no scanned pages.",
+    ),
+    RejectCode.INTERNAL_ERROR: (
+        "Asiakirjan käsittely epäonnistui toistuvasti. Ota yhteys tukeen; asiakirja on tallessa.",
+        "Behandlingen av dokumentet misslyckades upprepade gånger. Kontakta supporten; "
+        "dokumentet finns kvar.",
+        "Processing failed repeatedly. Contact support; the document is kept.",
     ),
 }
 

@@ -1,0 +1,221 @@
+"""The rule classifier: the form code where Kela prints it, checked against the title.
+
+Evidence, strongest first: a catalogue code in a page's header strip, the same in its footer
+strip (next to the MM.YY version date), the printed title in the header (which also tells the
+two EV 256 documents apart and stands in when OCR dropped the code). A code inside a sentence
+("Liitä hakemukseen TO 1 …") is only a mention and never makes a document that form. Documents
+with no form evidence are checked for attachment keywords, and are otherwise "unknown".
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from classifiers.base import Classification, DocumentText, Evidence, Language, PageText
+from classifiers.catalogue import Catalogue, Form, load_catalogue
+from classifiers.codes import CodeHit, find_codes
+from classifiers.language import detect_language
+from classifiers.titles import FUZZY_MIN, Region, best_ratio, keyword_hits, title_score, words
+
+RULES_VERSION = 1
+_FALLBACK_LINES = 3  # header/footer lines taken from the page text when no strip was read
+_TITLE_LINES = 6  # the title sits at the top: look no further down page 1
+_WEIGHTS = {"header_code": 0.45, "footer_code": 0.3, "title": 0.35}
+_CORRECTED_FACTOR = 0.8  # a code read through a confusion counts a little less
+_TITLE_MIN = 0.75  # share of a title's letters that must be read for it to count
+_ATTACHMENT_MIN_HITS = 2
+_PROSE_WORDS_MAX = 3  # more sentence words than this around a code make it a mention
+# Words printed around the code in headers and footers that are not running text.
+_FURNITURE = frozenset({
+    "kela", "fpa", "www", "fi", "kela.fi", "www.kela.fi", "sivu", "sida", "page", "pl", "pb",
+    "kansaneläkelaitos", "folkpensionsanstalten", "verkkolomake", "webblankett", "pdf",
+    "tyhjennä", "lomake", "töm", "blankett", "saapunut", "inkommit", "kelan", "täyttää",
+})
+
+
+@dataclass(frozen=True)
+class _Zones:
+    """The lines of one page, sorted by where a form code would mean something."""
+
+    header: list[str]
+    footer: list[str]
+    body: list[str]
+
+
+class RuleClassifier:
+    """Classifies a document by form code, title and keywords, using the form catalogue."""
+
+    def __init__(self, catalogue: Catalogue | None = None) -> None:
+        self._catalogue = catalogue or load_catalogue()
+        self._known = frozenset(self._catalogue.codes())
+        self._vocabulary = frozenset(
+            w for f in self._catalogue.forms for t in (f.title_fi, f.title_sv) for w in words(t)
+        ) | _FURNITURE
+
+    @property
+    def version(self) -> str:
+        """``rules/1+forms:<catalogue digest>``."""
+        return f"rules/{RULES_VERSION}+forms:{self._catalogue.digest}"
+
+    def classify(self, document: DocumentText) -> Classification:
+        """Form, attachment or unknown for ``document``, with the clues that decided it."""
+        if not document.pages:
+            return _unknown("und", ())
+        zones = [_zones(page) for page in document.pages]
+        tokens = words(document.full_text)
+        code_evidence, mentions, suffix_langs = self._code_evidence(zones)
+        title_region = Region.of("\n".join(zones[0].header + zones[0].body[:_TITLE_LINES]))
+        titles = self._title_scores(title_region)
+        title_evidence = _best_titles(titles)
+        votes: dict[str, float] = defaultdict(float)
+        for code, items in (code_evidence | title_evidence).items():
+            votes[code] += sum(e.weight for e in items)
+        all_evidence = _flatten(code_evidence) + _flatten(title_evidence) + mentions
+        if not votes:
+            return self._attachment_or_unknown(document, tokens, all_evidence)
+        code = max(votes, key=lambda c: (votes[c], c))
+        form, title_lang = self._variant(code, title_region, titles)
+        others = max((v for c, v in votes.items() if c != code), default=0.0)
+        hints = [*suffix_langs.get(code, []), *([title_lang] if code in title_evidence else [])]
+        return Classification(
+            form_code=code,
+            kind="form",
+            language=detect_language(tokens, hints),
+            confidence=_confidence(votes[code], others),
+            classified_by="rule",
+            evidence=tuple(all_evidence),
+            form_variant=form.variant,
+        )
+
+    def _code_evidence(
+        self, zones: list[_Zones]
+    ) -> tuple[dict[str, list[Evidence]], list[Evidence], dict[str, list[Language]]]:
+        """Header and footer codes (each kind once per code), body mentions, suffix languages."""
+        best: dict[tuple[str, str], Evidence] = {}
+        mentions: dict[str, Evidence] = {}
+        langs: dict[str, list[Language]] = defaultdict(list)
+        for number, zone in enumerate(zones, start=1):
+            for kind, lines in (("header_code", zone.header), ("footer_code", zone.footer),
+                                ("mentioned_code", zone.body)):
+                for line in lines:
+                    for hit in find_codes(line, self._known):
+                        if kind != "mentioned_code" and not self._is_mention(line, hit):
+                            ev = _code_clue(kind, hit, number)
+                            if ev.weight > best.get((hit.code, kind), ev).weight - 1e-9:
+                                best.setdefault((hit.code, kind), ev)
+                            if hit.suffix_language in ("sv", "en"):
+                                langs[hit.code].append(hit.suffix_language)  # type: ignore[arg-type]
+                        else:
+                            mentions.setdefault(hit.code, Evidence(
+                                "mentioned_code", f"{hit.code} in running text on page {number}",
+                                0.0))
+        by_code: dict[str, list[Evidence]] = defaultdict(list)
+        for (code, _), ev in best.items():
+            by_code[code].append(ev)
+        positional = set(by_code)
+        return dict(by_code), [m for c, m in mentions.items() if c not in positional], langs
+
+    def _is_mention(self, line: str, hit: CodeHit) -> bool:
+        """True when the code sits in a sentence rather than next to a title or a date."""
+        tokens = line.split()
+        before, after = tokens[:hit.start], tokens[hit.end:]
+        prose = [w for w in words(" ".join(before + after)) if self._is_prose(w)]
+        if len(prose) > _PROSE_WORDS_MAX:
+            return True
+        if after and after[0].startswith("-"):
+            return True  # "TO 1 -lomake", "TO 1 -blanketten"
+        neighbours = words(before[-1] if before else "") + words(after[0] if after else "")
+        return any(self._is_prose(w) for w in neighbours[-1:] + neighbours[:1])
+
+    def _is_prose(self, word: str) -> bool:
+        if len(word) < 2 or not word.isalpha() or word in self._vocabulary:
+            return False
+        return best_ratio(word, self._vocabulary) < FUZZY_MIN
+
+    def _title_scores(self, region: Region) -> dict[Form, tuple[float, Language]]:
+        """Each form's best title score in ``region`` and the language of that title."""
+        scores: dict[Form, tuple[float, Language]] = {}
+        for form in self._catalogue.forms:
+            fi, sv = title_score(form.title_fi, region), title_score(form.title_sv, region)
+            scores[form] = (fi, "fi") if fi >= sv else (sv, "sv")
+        return scores
+
+    def _variant(
+        self, code: str, region: Region, titles: dict[Form, tuple[float, Language]]
+    ) -> tuple[Form, Language]:
+        """The catalogue entry of ``code`` whose title (then keywords) fits best."""
+
+        def fit(form: Form) -> tuple[float, int]:
+            return titles[form][0], len(keyword_hits(form.keywords_fi + form.keywords_sv, region))
+
+        form = max(self._catalogue.by_code(code), key=fit)
+        return form, titles[form][1]
+
+    def _attachment_or_unknown(
+        self, document: DocumentText, tokens: list[str], evidence: list[Evidence]
+    ) -> Classification:
+        region = Region.of(document.full_text)
+        best_kind, best_hits = "", []
+        for kind in self._catalogue.attachments:
+            hits = keyword_hits(kind.keywords_fi + kind.keywords_sv, region)
+            if len(hits) > len(best_hits):
+                best_kind, best_hits = kind.kind, hits
+        language = detect_language(tokens)
+        if len(best_hits) < _ATTACHMENT_MIN_HITS:
+            return _unknown(language, tuple(evidence))
+        clues = [Evidence("keyword", f"{best_kind}: {hit}", 0.15) for hit in best_hits]
+        return Classification(
+            form_code=None,
+            kind=best_kind,  # type: ignore[arg-type]  # catalogue.py checks it is a Kind
+            language=language,
+            confidence=min(0.9, 0.3 + 0.15 * len(best_hits)),
+            classified_by="rule",
+            evidence=tuple(evidence + clues),
+        )
+
+
+def _zones(page: PageText) -> _Zones:
+    lines = [ln.strip() for ln in page.text.splitlines() if ln.strip()]
+    header = [ln.strip() for ln in page.header.splitlines() if ln.strip()]
+    footer = [ln.strip() for ln in page.footer.splitlines() if ln.strip()]
+    body = lines
+    if not header:
+        header, body = body[:_FALLBACK_LINES], body[_FALLBACK_LINES:]
+    if not footer:
+        footer, body = body[-_FALLBACK_LINES:], body[:-_FALLBACK_LINES]
+    return _Zones(header, footer, body)
+
+
+def _code_clue(kind: str, hit: CodeHit, page: int) -> Evidence:
+    weight = _WEIGHTS[kind] * (_CORRECTED_FACTOR if hit.corrected else 1.0)
+    detail = f"{hit.code} read as {hit.raw!r} on page {page}"
+    return Evidence(kind, detail, round(weight, 3))
+
+
+def _best_titles(titles: dict[Form, tuple[float, Language]]) -> dict[str, list[Evidence]]:
+    """Title evidence for the best-matching code(s) only: near titles are not extra votes."""
+    best = max((score for score, _ in titles.values()), default=0.0)
+    if best < _TITLE_MIN:
+        return {}
+    out: dict[str, list[Evidence]] = {}
+    for form, (score, lang) in titles.items():
+        if score >= best - 1e-9 and form.code not in out:
+            title = form.title_fi if lang == "fi" else form.title_sv
+            out[form.code] = [Evidence("title", f"{form.code}: {title!r} ({score:.2f})",
+                                       round(_WEIGHTS["title"] * score, 3))]
+    return out
+
+
+def _flatten(by_code: dict[str, list[Evidence]]) -> list[Evidence]:
+    return [ev for items in by_code.values() for ev in items]
+
+
+def _confidence(support: float, against: float) -> float:
+    """Header + footer + title ≈ 0.99; a code alone ≈ 0.45; a title alone ≈ 0.3; rivals cut it."""
+    return round(max(0.05, min(0.99, support - 0.5 * against)), 3)
+
+
+def _unknown(language: Language, evidence: tuple[Evidence, ...]) -> Classification:
+    return Classification(form_code=None, kind="unknown", language=language, confidence=0.0,
+                          classified_by="rule", evidence=evidence)

@@ -1,0 +1,168 @@
+"""Read scan-to-folder PDFs: refuse broken ones, and lift a page's scan image out unchanged.
+
+A scanner's PDF page is usually one image drawn over the whole page. Taking that image back
+(instead of rasterising) keeps the scan's own pixels and resolution and costs milliseconds.
+Anything less simple (text, several images, masks, skew) returns None and gets rasterised.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+from pypdf import PageObject, PdfReader
+from pypdf.generic import ContentStream
+
+from scanner_agent.errors import InputRejected, RejectCode
+
+log = logging.getLogger(__name__)
+
+Matrix = tuple[float, float, float, float, float, float]
+_IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+# Content operators that cannot change what a single drawn image looks like.
+_HARMLESS_OPS = {b"q", b"Q", b"cm", b"Do", b"gs", b"w", b"J", b"j", b"M", b"d", b"ri", b"i"}
+_MASK_KEYS = ("/Decode", "/ImageMask", "/SMask", "/Mask")
+_COVERAGE = 0.98  # the image must cover this share of the page in both directions
+
+
+def check_complete(path: Path) -> None:
+    """Refuse a PDF whose end-of-file marker is missing: it is still being written or cut."""
+    with path.open("rb") as handle:
+        handle.seek(0, 2)
+        size = handle.tell()
+        handle.seek(max(0, size - 1024))
+        tail = handle.read()
+    if b"%%EOF" not in tail:
+        raise InputRejected(RejectCode.TRUNCATED, "PDF has no %%EOF marker at its end")
+
+
+def open_pdf(path: Path, *, max_pages: int | None) -> PdfReader:
+    """Open ``path``; refuse it when damaged, encrypted, empty or longer than ``max_pages``."""
+    check_complete(path)
+    try:
+        reader = PdfReader(path)
+        encrypted = reader.is_encrypted
+        count = 0 if encrypted else len(reader.pages)
+    except Exception as exc:  # pypdf raises many types on malformed input; all mean "damaged"
+        raise InputRejected(RejectCode.TRUNCATED,
+                            f"PDF cannot be parsed: {type(exc).__name__}: {exc}") from None
+    if encrypted:
+        raise InputRejected(RejectCode.ENCRYPTED_PDF, "PDF is encrypted")
+    if count == 0:
+        raise InputRejected(RejectCode.PDF_NO_PAGES, "PDF has no pages")
+    if max_pages is not None and count > max_pages:
+        raise InputRejected(RejectCode.TOO_MANY_PAGES, f"{count} pages, at most {max_pages}")
+    return reader
+
+
+def page_size_pt(page: PageObject) -> tuple[float, float]:
+    """The page's displayed width and height in points (crop box, after /Rotate)."""
+    width, height = float(page.cropbox.width), float(page.cropbox.height)
+    return (height, width) if page.rotation % 180 else (width, height)
+
+
+@dataclass(frozen=True)
+class EmbeddedImage:
+    """A page's one full-page scan image, found but not yet decoded."""
+
+    page: PageObject
+    size: tuple[int, int]  # pixels, as stored (before /Rotate)
+    drawn_width_pt: float
+
+    @property
+    def dpi(self) -> int:
+        return round(self.size[0] / (self.drawn_width_pt / 72))
+
+    def decode(self) -> Image.Image | None:
+        """The image, upright as the page shows it; None when pypdf cannot decode it."""
+        image = _decode(self.page, self.size)
+        rotation = self.page.rotation % 360
+        if image is not None and rotation:
+            image = image.rotate(-rotation, expand=True)  # /Rotate is clockwise
+        return image
+
+
+def full_page_image(page: PageObject) -> EmbeddedImage | None:
+    """The page's scan image when the page is nothing but one image over the whole page."""
+    found = _single_image(page)
+    if found is None:
+        return None
+    name, xobject = found
+    placement = _placement(page, name)
+    if placement is None or not _covers_page(placement, page):
+        return None
+    return EmbeddedImage(page, (int(xobject["/Width"]), int(xobject["/Height"])), placement[0])
+
+
+def _single_image(page: PageObject) -> tuple[str, dict] | None:  # type: ignore[type-arg]
+    resources = page.get("/Resources")
+    if resources is None:
+        return None
+    resources = resources.get_object()
+    if "/Font" in resources:
+        return None
+    xobjects = resources.get("/XObject")
+    if xobjects is None:
+        return None
+    xobjects = xobjects.get_object()
+    if len(xobjects) != 1:
+        return None
+    name, ref = next(iter(xobjects.items()))
+    xobject = ref.get_object()
+    if xobject.get("/Subtype") != "/Image" or any(key in xobject for key in _MASK_KEYS):
+        return None
+    params = xobject.get("/DecodeParms")
+    if params is not None and "/BlackIs1" in str(params.get_object()):
+        return None  # pypdf's CCITT decoding may not honour it: let poppler render the page
+    return str(name), xobject
+
+
+def _placement(page: PageObject, name: str) -> Matrix | None:
+    """The matrix the image is drawn with, if the content is just ``q cm /name Do Q``."""
+    ctm, stack, drawn = _IDENTITY, [], None
+    contents = page.get_contents()
+    if contents is None:
+        return None
+    for operands, operator in ContentStream(contents, page.pdf).operations:
+        if operator not in _HARMLESS_OPS:
+            return None
+        if operator == b"q":
+            stack.append(ctm)
+        elif operator == b"Q" and stack:
+            ctm = stack.pop()
+        elif operator == b"cm":
+            ctm = _multiply(tuple(float(v) for v in operands), ctm)  # type: ignore[arg-type]
+        elif operator == b"Do":
+            if drawn is not None or str(operands[0]) != name:
+                return None
+            drawn = ctm
+    if drawn is None or abs(drawn[1]) > 1e-6 or abs(drawn[2]) > 1e-6:
+        return None  # not drawn, or drawn rotated/skewed
+    return drawn if drawn[0] > 0 and drawn[3] > 0 else None
+
+
+def _multiply(m: Matrix, n: Matrix) -> Matrix:
+    a, b, c, d, e, f = m
+    p, q, r, s, t, u = n
+    return (a * p + b * r, a * q + b * s, c * p + d * r, c * q + d * s,
+            e * p + f * r + t, e * q + f * s + u)
+
+
+def _covers_page(matrix: Matrix, page: PageObject) -> bool:
+    box = page.cropbox
+    width, height = float(box.width), float(box.height)
+    return matrix[0] >= _COVERAGE * width and matrix[3] >= _COVERAGE * height
+
+
+def _decode(page: PageObject, size: tuple[int, int]) -> Image.Image | None:
+    try:
+        image = page.images[0].image
+    except Exception as exc:  # an unsupported filter (JBIG2 without jbig2dec, JPX, ...)
+        log.info("embedded image not decodable (%s); rasterising", type(exc).__name__)
+        return None
+    if image is None or image.size != size:
+        return None
+    image.load()
+    return image

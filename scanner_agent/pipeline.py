@@ -1,0 +1,154 @@
+"""The scanner agent's flow, top to bottom:
+
+    intake → prepare → ocr → classify → extract → bundle → outbox
+
+:func:`process_job` runs it for one job from the scan folder; :func:`make_bundle` is the part
+shared with ``aspa-agent scan`` (SANE) and ``aspa-agent bundle`` (files, no inbox).
+Pages are prepared and read in a thread pool as they arrive, so while the scanner feeds page 2
+the OCR of page 1 is already running.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aspa_contract.hetu import mask, redact
+from classifiers.base import Classifier, DocumentText
+from scanner_agent.bundle import Bundle, DocumentResult, Handover, build_bundle, new_bundle_id
+from scanner_agent.config import AgentConfig
+from scanner_agent.decode import decode_file
+from scanner_agent.errors import InputRejected, RejectCode
+from scanner_agent.extract import find_hetu
+from scanner_agent.intake.folder import IntakeJob
+from scanner_agent.ocr import ocr_page
+from scanner_agent.outbox import Outbox
+from scanner_agent.pages import OcrPage, RawPage
+from scanner_agent.prepare import prepare_page
+from scanner_agent.quarantine import quarantine
+from scanner_agent.release import describe_sources, release
+from scanner_agent.searchable_pdf import build_document_pdf
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Agent:
+    """What every job needs: settings, the classifier and the page workers."""
+
+    config: AgentConfig
+    classifier: Classifier
+    pool: ThreadPoolExecutor
+
+    @classmethod
+    def start(cls, config: AgentConfig, classifier: Classifier) -> Agent:
+        pool = ThreadPoolExecutor(config.ocr.worker_count(), thread_name_prefix="page")
+        return cls(config, classifier, pool)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one job: a bundle in the outbox, or an input in quarantine."""
+
+    name: str
+    bundle: Bundle | None = None
+    path: Path | None = None
+    rejected: InputRejected | None = None
+
+
+SourceDocument = tuple[str, Iterable[RawPage]]  # (name as scanned, its pages)
+
+
+def process_job(job: IntakeJob, agent: Agent) -> Outcome:
+    """One scan-folder job → a durable bundle (scans moved to done/) or a quarantined input."""
+    paths = agent.config.paths
+    bundle_id = new_bundle_id()
+    note = describe_sources(bundle_id, paths.inbox, job.root, job.documents)
+    try:
+        if not job.documents:
+            raise InputRejected(RejectCode.EMPTY_FOLDER, "no accepted files")
+        bundle = make_bundle(_decoded(job.documents, agent), _handover(job, agent), agent,
+                             bundle_id=bundle_id)
+    except InputRejected as rejected:
+        where = quarantine(job.root, rejected, paths.quarantine)
+        log.warning("quarantined %s: %s", redact(job.name), rejected)
+        return Outcome(job.name, path=where, rejected=rejected)
+    outbox = Outbox(paths.outbox)
+    path = outbox.commit(bundle, note)
+    release(note, paths.inbox, paths.done, outbox)
+    log.info("bundle %s ready: %s", bundle.bundle_id, summary_line(bundle))
+    return Outcome(job.name, bundle=bundle, path=path)
+
+
+def make_bundle(documents: Iterable[SourceDocument], handover: Handover, agent: Agent,
+                bundle_id: str | None = None) -> Bundle:
+    """Read every document, find the customer, and build the bundle (not yet durable)."""
+    results: list[DocumentResult] = []
+    form_pages: list[OcrPage] = []
+    other_pages: list[OcrPage] = []
+    for name, raw_pages in documents:
+        result, pages = read_document(name, raw_pages, agent)
+        results.append(result)
+        (form_pages if result.classification.kind == "form" else other_pages).extend(pages)
+    # The customer is the one on the application; attachments may name others (a landlord).
+    hetu = find_hetu(form_pages + other_pages, agent.config.ocr).code
+    return build_bundle(results, handover, hetu, agent.classifier.version, bundle_id=bundle_id)
+
+
+def read_document(name: str, raw_pages: Iterable[RawPage],
+                  agent: Agent) -> tuple[DocumentResult, list[OcrPage]]:
+    """prepare → ocr → searchable PDF → classify, for the pages of one document."""
+    pending: list[tuple[int, Future[OcrPage | None]]] = [
+        (raw.number, agent.pool.submit(_prepare_and_read, raw, agent.config))
+        for raw in raw_pages  # a generator from SANE: each page is submitted as it lands
+    ]
+    pages: list[OcrPage] = []
+    dropped: list[int] = []
+    for number, future in pending:
+        page = future.result()
+        if page is None:
+            dropped.append(number)
+        else:
+            pages.append(page)
+    if not pages:
+        raise InputRejected(RejectCode.ALL_PAGES_BLANK, f"{redact(name)}: {len(dropped)} pages")
+    text = DocumentText(tuple(p.page_text() for p in pages))
+    classification = agent.classifier.classify(text)
+    warnings = sorted({w for p in pages for w in p.warnings})
+    return DocumentResult(name, build_document_pdf(pages), len(pages), classification,
+                          dropped, warnings), pages
+
+
+def summary_line(bundle: Bundle) -> str:
+    """``3 documents (TO 1, unknown, attachment/pay_slip), hetu 010594Y***2``: log-safe."""
+    docs = bundle.manifest["documents"]
+    kinds = ", ".join(d["form_code"] or d["kind"] for d in docs)
+    return f"{len(docs)} documents ({kinds}), hetu {mask(bundle.manifest['customer']['hetu'])}"
+
+
+def _prepare_and_read(raw: RawPage, config: AgentConfig) -> OcrPage | None:
+    prepared = prepare_page(raw, config.prepare, config.ocr)
+    return None if prepared is None else ocr_page(prepared, config.ocr)
+
+
+def _decoded(files: tuple[Path, ...], agent: Agent) -> Iterator[SourceDocument]:
+    for path in files:
+        pages = decode_file(path, max_pixels=agent.config.prepare.max_pixels,
+                            max_pages=agent.config.prepare.max_pages_per_document)
+        yield path.name, pages
+
+
+def _handover(job: IntakeJob, agent: Agent) -> Handover:
+    # A scan folder gives no hand-in event; the scanner wrote the files while the customer
+    # stood at the counter, so the files' times are the best evidence there is.
+    times = [datetime.fromtimestamp(p.stat().st_mtime, UTC) for p in job.documents]
+    now = datetime.now(UTC)
+    return Handover(agent.config.point.point_id, agent.config.point.clerk_id,
+                    handed_in_at=min(times, default=now), scanned_at=max(times, default=now))

@@ -1,0 +1,61 @@
+"""What the clerk sees in the terminal: logs, one line per finished job, tables."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from aspa_contract.hetu import redact
+from scanner_agent.doctor import Check
+from scanner_agent.logs import setup_logging
+from scanner_agent.pipeline import Outcome, summary_line
+
+console = Console(stderr=True)
+
+
+def setup(json_logs: bool, quiet: bool = False) -> None:
+    setup_logging(json_logs, logging.WARNING if quiet else logging.INFO)
+
+
+def outcome(result: Outcome) -> None:
+    """One line per job: where its bundle went, or why it is in quarantine."""
+    if result.bundle is not None:
+        console.print(f"[green]✔[/] {redact(result.name)} → bundle {result.bundle.bundle_id}: "
+                      f"{summary_line(result.bundle)}", highlight=False)
+    elif result.rejected is not None:
+        console.print(f"[red]✘[/] {redact(result.name)} → quarantine: "
+                      f"{result.rejected.reason_text().splitlines()[0]}", highlight=False)
+
+
+def status_table(facts: dict[str, Any]) -> None:
+    table = Table("area", "items", "oldest")
+    for area in ("inbox", "outbox", "quarantine"):
+        age = facts[area]["oldest_age_s"]
+        table.add_row(area, str(facts[area]["count"]), "-" if age is None else _age(age))
+    Console().print(table)
+
+
+def doctor_table(checks: list[Check]) -> int:
+    """Print the checks; return how many required ones failed."""
+    table = Table("check", "result")
+    failed = 0
+    for check in checks:
+        if check.ok:
+            table.add_row(check.name, "[green]ok[/]")
+            continue
+        failed += int(check.required)
+        label = "[red]FAIL[/]" if check.required else "[yellow]warn[/]"
+        table.add_row(check.name, label + " " + "; ".join(check.problems))
+    Console().print(table)
+    return failed
+
+
+def _age(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

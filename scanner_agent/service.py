@@ -1,0 +1,126 @@
+"""``aspa-agent run``: recover after a crash, then watch the inbox and turn jobs into bundles.
+
+The loop never dies on one bad input: rejected inputs go to quarantine; a full disk or an I/O
+error leaves the input in the inbox and is retried with back-off; an unexpected error is retried
+a few times and then quarantined with an internal-error reason, so nothing is stuck or lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+
+from aspa_contract.hetu import redact
+from classifiers.base import Classifier
+from scanner_agent import quarantine
+from scanner_agent.config import AgentConfig
+from scanner_agent.decode import probe
+from scanner_agent.errors import InputRejected, RejectCode
+from scanner_agent.intake.folder import FolderWatcher, IntakeJob
+from scanner_agent.outbox import Outbox
+from scanner_agent.pipeline import Agent, Outcome, process_job
+from scanner_agent.release import release
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+MAX_BACKOFF_S = 60.0
+
+
+@dataclass
+class _Retry:
+    job: IntakeJob
+    errors: int  # unexpected errors so far: after MAX_ATTEMPTS the input is quarantined
+    failures: int  # all failures so far, I/O included: sets the back-off
+    not_before: float
+
+
+@dataclass
+class Service:
+    """The long-running agent: one watcher, one pipeline, retries kept in memory."""
+
+    config: AgentConfig
+    classifier: Classifier
+    on_outcome: Callable[[Outcome], None] = lambda outcome: None
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    _retries: list[_Retry] = field(default_factory=list)
+
+    def run(self) -> None:
+        """Block until :meth:`stop` (or SIGINT/SIGTERM through the CLI)."""
+        self.make_folders()
+        recover(self.config)
+        watcher = FolderWatcher(self.config.paths.inbox, self.config.intake,
+                                probe=partial(probe, max_pixels=self.config.prepare.max_pixels))
+        agent = Agent.start(self.config, self.classifier)
+        watcher.start()
+        log.info("watching %s", self.config.paths.inbox)
+        try:
+            while not self.stop_event.is_set():
+                retry = self._due_retry()
+                job = retry.job if retry else watcher.jobs(timeout=0.5)
+                if job is not None:
+                    self._attempt(job, retry or _Retry(job, 0, 0, 0.0), agent, watcher)
+        finally:
+            watcher.stop()
+            agent.close()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def make_folders(self) -> None:
+        paths = self.config.paths
+        for folder in (paths.inbox, paths.outbox, paths.done, paths.quarantine):
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def _attempt(self, job: IntakeJob, history: _Retry, agent: Agent,
+                 watcher: FolderWatcher) -> None:
+        try:
+            if not job.root.exists():  # taken away by a person meanwhile: nothing to do
+                watcher.done_with(job)
+                return
+            outcome = process_job(job, agent)
+        except OSError as exc:  # disk full, I/O error: the input stays, try again later
+            log.error("cannot process %s now (%s); will retry", redact(job.name), exc)
+            self._schedule(history, unexpected=False)
+            return
+        except Exception:
+            log.exception("unexpected error processing %s", redact(job.name))
+            if history.errors + 1 < MAX_ATTEMPTS:
+                self._schedule(history, unexpected=True)
+                return
+            outcome = _give_up(job, self.config)
+        watcher.done_with(job)
+        self.on_outcome(outcome)
+
+    def _schedule(self, history: _Retry, unexpected: bool) -> None:
+        failures = history.failures + 1
+        delay = min(MAX_BACKOFF_S, 2.0**failures)
+        self._retries.append(_Retry(history.job, history.errors + int(unexpected), failures,
+                                    time.monotonic() + delay))
+
+    def _due_retry(self) -> _Retry | None:
+        now = time.monotonic()
+        for retry in self._retries:
+            if retry.not_before <= now:
+                self._retries.remove(retry)
+                return retry
+        return None
+
+
+def recover(config: AgentConfig) -> None:
+    """Finish what a crash interrupted: temp files, unreleased scans, orphan reasons."""
+    paths = config.paths
+    outbox = Outbox(paths.outbox)
+    for note in outbox.recover():
+        release(note, paths.inbox, paths.done, outbox)
+    quarantine.items(paths.quarantine)
+
+
+def _give_up(job: IntakeJob, config: AgentConfig) -> Outcome:
+    rejected = InputRejected(RejectCode.INTERNAL_ERROR, f"failed {MAX_ATTEMPTS} times")
+    where = quarantine.quarantine(job.root, rejected, config.paths.quarantine)
+    return Outcome(job.name, path=where, rejected=rejected)

@@ -1,0 +1,65 @@
+"""Run the tesseract CLI on an in-memory image: one place for the environment, timeout and errors.
+
+Every call runs with ``OMP_THREAD_LIMIT=1``: tesseract's own threading made a page 5x slower on
+two cores; the agent parallelises across pages instead (see :class:`scanner_agent.ocr.OcrPool`).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+from PIL import Image
+
+from scanner_agent.config import OcrSettings
+from scanner_agent.errors import InputRejected, RejectCode
+
+_ENV = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+
+
+def tesseract_env() -> dict[str, str]:
+    """The environment every tesseract process gets."""
+    return dict(_ENV)
+
+
+def run_tesseract(image: Image.Image, dpi: int, args: list[str], settings: OcrSettings,
+                  *, outputs: tuple[str, ...] = ()) -> dict[str, bytes]:
+    """Run tesseract on ``image`` with ``args``; return stdout as ``"stdout"`` plus each output.
+
+    ``outputs`` are tesseract config names that write files (``"pdf"``, ``"tsv"``, ``"txt"``);
+    their contents come back keyed by the name. With no outputs the result goes to stdout.
+    Raises ``InputRejected(OCR_FAILED)`` when tesseract fails, times out or is missing.
+    """
+    with tempfile.TemporaryDirectory(prefix="aspa-ocr-") as tmp:
+        source = Path(tmp) / "page.png"
+        # compress_level=1: the PNG is read once and deleted; fast encoding matters more.
+        image.save(source, dpi=(dpi, dpi), compress_level=1)
+        base = Path(tmp) / "out"
+        target = str(base) if outputs else "stdout"
+        command = [settings.tesseract_cmd, str(source), target, "--dpi", str(dpi), *args,
+                   *outputs]
+        stdout = _run(command, settings.timeout_s)
+        results = {"stdout": stdout}
+        for name in outputs:
+            results[name] = base.with_suffix("." + name).read_bytes()
+        return results
+
+
+def _run(command: list[str], timeout_s: float) -> bytes:
+    try:
+        done = subprocess.run(command, env=_ENV, capture_output=True, timeout=timeout_s,
+                              check=False)
+    except FileNotFoundError:
+        raise InputRejected(RejectCode.OCR_FAILED,
+                            f"tesseract not found: {command[0]!r}") from None
+    except subprocess.TimeoutExpired:
+        raise InputRejected(RejectCode.OCR_FAILED,
+                            f"tesseract timed out after {timeout_s:g} s") from None
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        tail = message[-1] if message else "no message"
+        raise InputRejected(RejectCode.OCR_FAILED,
+                            f"tesseract exited with {done.returncode}: {tail}")
+    return done.stdout
