@@ -13,12 +13,15 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from classifiers.base import Language
+
 # What OCR reads in place of a letter / a digit. Only the letter part may hold "digits" and only
 # the number part may hold "letters"; anything else is not a code.
 _AS_LETTER = {"0": "O", "5": "S", "1": "I", "8": "B", "2": "Z"}
 _AS_DIGIT = {"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "i": "1", "S": "5", "s": "5",
              "B": "8", "Z": "2", "z": "2"}
-_SUFFIXES = {"r": "sv", "e": "en", "o": "und"}  # "o" is the instruction sheet of the form
+# The language a suffix marks; "o" is the form's instruction sheet, in no particular language.
+_SUFFIXES: dict[str, Language | None] = {"r": "sv", "e": "en", "o": None}
 _EDGE_PUNCTUATION = "()[]{},;:\"'"
 _MAX_WINDOW_TOKENS = 4  # "T O 1 r" at worst
 _MAX_WINDOW_CHARS = 12  # "SV17801.23r"
@@ -37,7 +40,7 @@ class CodeHit:
     end: int
 
     @property
-    def suffix_language(self) -> str | None:
+    def suffix_language(self) -> Language | None:
         """The language the suffix marks ("sv", "en"), or None."""
         return _SUFFIXES.get(self.suffix) if self.suffix else None
 

@@ -69,8 +69,9 @@ class RuleClassifier:
         titles = self._title_scores(title_region)
         title_evidence = _best_titles(titles)
         votes: dict[str, float] = defaultdict(float)
-        for code, items in (code_evidence | title_evidence).items():
-            votes[code] += sum(e.weight for e in items)
+        for by_code in (code_evidence, title_evidence):
+            for code, items in by_code.items():
+                votes[code] += sum(e.weight for e in items)
         all_evidence = _flatten(code_evidence) + _flatten(title_evidence) + mentions
         if not votes:
             return self._attachment_or_unknown(document, tokens, all_evidence)
@@ -95,26 +96,32 @@ class RuleClassifier:
         best: dict[tuple[str, str], Evidence] = {}
         mentions: dict[str, Evidence] = {}
         langs: dict[str, list[Language]] = defaultdict(list)
-        for number, zone in enumerate(zones, start=1):
-            for kind, lines in (("header_code", zone.header), ("footer_code", zone.footer),
-                                ("mentioned_code", zone.body)):
-                for line in lines:
-                    for hit in find_codes(line, self._known):
-                        if kind != "mentioned_code" and not self._is_mention(line, hit):
-                            ev = _code_clue(kind, hit, number)
-                            if ev.weight > best.get((hit.code, kind), ev).weight - 1e-9:
-                                best.setdefault((hit.code, kind), ev)
-                            if hit.suffix_language in ("sv", "en"):
-                                langs[hit.code].append(hit.suffix_language)  # type: ignore[arg-type]
-                        else:
-                            mentions.setdefault(hit.code, Evidence(
-                                "mentioned_code", f"{hit.code} in running text on page {number}",
-                                0.0))
+        for page, zone in enumerate(zones, start=1):
+            for kind, line, hit in self._hits(zone):
+                if kind == "mentioned_code" or self._is_mention(line, hit):
+                    mentions.setdefault(hit.code, Evidence(
+                        "mentioned_code", f"{hit.code} in running text on page {page}", 0.0))
+                    continue
+                clue = _code_clue(kind, hit, page)
+                if (hit.code, kind) not in best or clue.weight > best[hit.code, kind].weight:
+                    best[hit.code, kind] = clue
+                if hit.suffix_language is not None:
+                    langs[hit.code].append(hit.suffix_language)
         by_code: dict[str, list[Evidence]] = defaultdict(list)
-        for (code, _), ev in best.items():
-            by_code[code].append(ev)
-        positional = set(by_code)
-        return dict(by_code), [m for c, m in mentions.items() if c not in positional], langs
+        for (code, _), clue in best.items():
+            by_code[code].append(clue)
+        unplaced = [m for code, m in mentions.items() if code not in by_code]
+        return dict(by_code), unplaced, langs
+
+    def _hits(self, zone: _Zones) -> list[tuple[str, str, CodeHit]]:
+        """(zone kind, line, hit) for every catalogue code on the page."""
+        return [
+            (kind, line, hit)
+            for kind, lines in (("header_code", zone.header), ("footer_code", zone.footer),
+                                ("mentioned_code", zone.body))
+            for line in lines
+            for hit in find_codes(line, self._known)
+        ]
 
     def _is_mention(self, line: str, hit: CodeHit) -> bool:
         """True when the code sits in a sentence rather than next to a title or a date."""
@@ -156,9 +163,9 @@ class RuleClassifier:
         self, document: DocumentText, tokens: list[str], evidence: list[Evidence]
     ) -> Classification:
         region = Region.of(document.full_text)
-        best_kind, best_hits = "", []
+        best_kind, best_hits = "", list[str]()
         for kind in self._catalogue.attachments:
-            hits = keyword_hits(kind.keywords_fi + kind.keywords_sv, region)
+            hits = keyword_hits(tuple(dict.fromkeys(kind.keywords_fi + kind.keywords_sv)), region)
             if len(hits) > len(best_hits):
                 best_kind, best_hits = kind.kind, hits
         language = detect_language(tokens)
@@ -169,7 +176,7 @@ class RuleClassifier:
             form_code=None,
             kind=best_kind,  # type: ignore[arg-type]  # catalogue.py checks it is a Kind
             language=language,
-            confidence=min(0.9, 0.3 + 0.15 * len(best_hits)),
+            confidence=round(min(0.9, 0.3 + 0.15 * len(best_hits)), 3),
             classified_by="rule",
             evidence=tuple(evidence + clues),
         )

@@ -80,6 +80,18 @@ def scan(
 
 
 @app.command()
+def demo(
+    config: ConfigOpt = None,
+    once: Annotated[bool, typer.Option("--once", help="Stop after the samples.")] = False,
+) -> None:
+    """Run the agent on the embedded default with sample scans dropped into the inbox."""
+    from scanner_agent.demo import run_demo
+
+    report.setup(json_logs=False, quiet=True)
+    run_demo(_config(config), once)
+
+
+@app.command()
 def status(config: ConfigOpt = None,
            as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Outbox and quarantine: counts and the age of the oldest item."""

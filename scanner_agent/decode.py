@@ -172,11 +172,12 @@ def _rasterise(path: Path, number: int, size_pt: tuple[float, float],
     with tempfile.TemporaryDirectory(prefix="aspa-pdf-") as tmp:
         out = Path(tmp) / "page"
         command = ["pdftoppm", "-r", str(RASTER_DPI), "-f", str(number), "-l", str(number),
-                   "-gray", "-png", "-singlefile", str(path), str(out)]
+                   "-gray", "-singlefile", str(path), str(out)]
         try:
             subprocess.run(command, capture_output=True, check=True, timeout=120)
-            with Image.open(out.with_suffix(".png"), formats=["PNG"]) as image:
-                return image.copy(), RASTER_DPI
+            # -gray without -png writes an uncompressed PGM: no encode/decode round trip.
+            with Image.open(out.with_suffix(".pgm"), formats=["PPM"]) as image:
+                return image.convert("L"), RASTER_DPI
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
             raise InputRejected(RejectCode.UNREADABLE_IMAGE,
                                 f"PDF page {number} could not be rendered: {exc}") from None

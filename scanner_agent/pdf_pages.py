@@ -89,14 +89,15 @@ def full_page_image(page: PageObject) -> EmbeddedImage | None:
     found = _single_image(page)
     if found is None:
         return None
-    name, xobject = found
+    name, size = found
     placement = _placement(page, name)
     if placement is None or not _covers_page(placement, page):
         return None
-    return EmbeddedImage(page, (int(xobject["/Width"]), int(xobject["/Height"])), placement[0])
+    return EmbeddedImage(page, size, placement[0])
 
 
-def _single_image(page: PageObject) -> tuple[str, dict] | None:  # type: ignore[type-arg]
+def _single_image(page: PageObject) -> tuple[str, tuple[int, int]] | None:
+    """Name and pixel size of the page's only image XObject, if it has one and no fonts."""
     resources = page.get("/Resources")
     if resources is None:
         return None
@@ -114,9 +115,10 @@ def _single_image(page: PageObject) -> tuple[str, dict] | None:  # type: ignore[
     if xobject.get("/Subtype") != "/Image" or any(key in xobject for key in _MASK_KEYS):
         return None
     params = xobject.get("/DecodeParms")
-    if params is not None and "/BlackIs1" in str(params.get_object()):
+    params = params.get_object() if params is not None else {}
+    if isinstance(params, dict) and params.get("/BlackIs1"):
         return None  # pypdf's CCITT decoding may not honour it: let poppler render the page
-    return str(name), xobject
+    return str(name), (int(xobject["/Width"]), int(xobject["/Height"]))
 
 
 def _placement(page: PageObject, name: str) -> Matrix | None:

@@ -42,7 +42,7 @@ def quarantine(item: Path, error: InputRejected, folder: Path,
 
 def items(folder: Path) -> list[QuarantineItem]:
     """What is in quarantine, oldest first; reasons without their item are tidied away."""
-    found = []
+    found: list[QuarantineItem] = []
     if not folder.is_dir():
         return found
     for reason_path in sorted(folder.glob(f"*{REASON_SUFFIX}")):

@@ -57,9 +57,14 @@ def _run(command: list[str], timeout_s: float) -> bytes:
     except subprocess.TimeoutExpired:
         raise InputRejected(RejectCode.OCR_FAILED,
                             f"tesseract timed out after {timeout_s:g} s") from None
+    stderr = done.stderr.decode("utf-8", "replace")
     if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        tail = message[-1] if message else "no message"
+        lines = stderr.strip().splitlines()
+        tail = lines[-1] if lines else "no message"
         raise InputRejected(RejectCode.OCR_FAILED,
                             f"tesseract exited with {done.returncode}: {tail}")
+    if "Failed loading language" in stderr:
+        # Tesseract carries on with the languages it has: without swe, å silently becomes ä.
+        raise InputRejected(RejectCode.OCR_FAILED,
+                            "a tesseract language is missing; run `aspa-agent doctor`")
     return done.stdout

@@ -13,7 +13,7 @@ import os
 import stat
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -118,10 +118,8 @@ class FileStorage:
         path = self._path(key)
         with _os_errors(key):
             self._require_root()
-            try:
+            with suppress(FileNotFoundError, NotADirectoryError, IsADirectoryError):
                 path.unlink()
-            except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-                pass
 
     def check(self) -> None:
         """The root exists and a file can be written, fsynced and removed in it."""
@@ -164,10 +162,9 @@ class FileStorage:
             missing.append(folder)
             folder = folder.parent
         for folder in reversed(missing):
-            try:
+            # Another writer may have made it; a file in the way makes link/replace fail.
+            with suppress(FileExistsError):
                 folder.mkdir()
-            except FileExistsError:
-                pass  # another writer made it, or a file is in the way: link/replace will say
             _fsync_dir(folder.parent)
 
     def _refuse_folder(self, key: str, target: Path) -> None:

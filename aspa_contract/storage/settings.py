@@ -24,25 +24,33 @@ class StorageSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     endpoint_url: str | None = Field(
-        None, description="S3 API endpoint of an S3-compatible store; None = AWS for the region.")
+        default=None,
+        description="S3 API endpoint of an S3-compatible store; None = AWS for the region.")
     region: str | None = Field(
-        None, description="AWS region, e.g. eu-north-1; None = from the profile or environment.")
+        default=None,
+        description="AWS region, e.g. eu-north-1; None = from the profile or environment.")
     profile: str | None = Field(
-        None, description="Named profile in ~/.aws/config; None = the default credential chain "
+        default=None,
+        description="Named profile in ~/.aws/config; None = the default credential chain "
         "(environment, profile, instance role).")
     sse_kms_key_id: str | None = Field(
-        None, description="KMS key id or ARN: every write uses SSE-KMS with it; None = the "
-        "bucket's default encryption.")
+        default=None,
+        description="KMS key id or ARN: every write uses SSE-KMS with it; None = the bucket's "
+        "default encryption.")
     retry_mode: Literal["standard", "adaptive"] = Field(
-        "standard", description="botocore retry mode; `adaptive` also rate-limits the client.")
+        default="standard",
+        description="botocore retry mode; `adaptive` also rate-limits the client.")
     max_attempts: int = Field(
-        5, ge=1, le=20, description="Attempts per request, the first included, before "
-        "StorageUnavailable is raised.")
-    connect_timeout: float = Field(5.0, gt=0, le=300, description="Seconds to open a connection.")
-    read_timeout: float = Field(60.0, gt=0, le=3600,
-                                description="Seconds to wait for a response to be read.")
+        default=5, ge=1, le=20,
+        description="Attempts per request, the first included, before StorageUnavailable.")
+    connect_timeout: float = Field(
+        default=5.0, gt=0, le=300, description="Seconds to open a connection.")
+    read_timeout: float = Field(
+        default=60.0, gt=0, le=3600, description="Seconds to wait for a response to be read.")
     addressing_style: Literal["auto", "virtual", "path"] = Field(
-        "auto", description="`path` for stores without virtual-hosted buckets (many on-premises "
+        default="auto",
+        description="`path` for stores without virtual-hosted buckets (many on-premises "
         "S3-compatible stores).")
-    list_page_size: int = Field(1000, ge=1, le=1000,
-                                description="Keys fetched per LIST request (S3's maximum is 1000).")
+    list_page_size: int = Field(
+        default=1000, ge=1, le=1000,
+        description="Keys fetched per LIST request (S3's maximum is 1000).")

@@ -135,7 +135,10 @@ def _person_section(
             Field(word("last_name", language), person.last_name, half),
             Field(word("first_names", language), person.first_names, half),
         ],
-        [Field(word("hetu", language), hetu, half), Field(word("phone", language), person.phone, half)],
+        [
+            Field(word("hetu", language), hetu, half),
+            Field(word("phone", language), person.phone, half),
+        ],
         [
             Field(word("street", language), person.street, half),
             Field(word("town", language), person.town, half),
@@ -177,7 +180,10 @@ def _free_text(language: str, title: str, rng: random.Random) -> str:
     if language == "sv":
         return f"Jag har bifogat de uppgifter som behövs för {topic}. Jag nås bäst per telefon."
     months = rng.choice(("tammikuussa", "maaliskuussa", "syyskuussa"))
-    return f"Liitteenä tiedot, joita tarvitaan asiassa: {topic}. Muutin nykyiseen osoitteeseen {months}."
+    return (
+        f"Liitteenä tiedot, joita tarvitaan asiassa: {topic}. "
+        f"Muutin nykyiseen osoitteeseen {months}."
+    )
 
 
 def _euros(rng: random.Random, low: int, high: int) -> str:

@@ -17,6 +17,7 @@ from classifiers.synth.wording import word
 CONTENT_MM = 210.0 - 2 * MARGIN_MM
 RIGHT_MM = 210.0 - MARGIN_MM
 HEADER_CODE_PT = 18  # the brief's floor is 14 pt: smaller codes get dropped by full-page OCR
+HEADER_CODE_BOLD = True
 TITLE_PT = 15
 SECTION_PT = 11
 LABEL_PT = 8
@@ -44,7 +45,9 @@ def draw_header(canvas: Canvas, code: str, title: str, language: str) -> float:
     """Brand, agency, code, title and the "Saapunut" box; return where the body starts (mm)."""
     canvas.text(MARGIN_MM, 11, word("brand", language), 26, bold=True)
     canvas.text(MARGIN_MM, 22, word("agency", language), 9, ink=LABEL_INK)
-    canvas.text(RIGHT_MM, 12, printed_code(code, language), HEADER_CODE_PT, bold=True, align="right")
+    canvas.text(
+        RIGHT_MM, 12, printed_code(code, language), HEADER_CODE_PT, bold=HEADER_CODE_BOLD, align="right"
+    )
     canvas.rect(RIGHT_MM - 42, 22, 42, 14)
     canvas.text(RIGHT_MM - 41, 23, word("arrived", language), LABEL_PT, ink=LABEL_INK)
     y = canvas.wrapped(MARGIN_MM, 29, title, TITLE_PT, CONTENT_MM - 48, bold=True)
@@ -81,7 +84,9 @@ def draw_choice(canvas: Canvas, y_mm: float, text: str, checked: bool) -> float:
     return y_mm + 6.0
 
 
-def draw_signature(canvas: Canvas, y_mm: float, rng: random.Random, language: str, date: str) -> float:
+def draw_signature(
+    canvas: Canvas, y_mm: float, rng: random.Random, language: str, date: str
+) -> float:
     """Declaration, date and a scribbled signature; return the y below."""
     y = canvas.text(MARGIN_MM, y_mm, word("declare", language), BODY_PT) + 1
     half = CONTENT_MM / 2
@@ -95,7 +100,9 @@ def draw_signature(canvas: Canvas, y_mm: float, rng: random.Random, language: st
     return y + FIELD_H_MM + 7
 
 
-def draw_footer(canvas: Canvas, code: str, version: str, page: int, pages: int, language: str) -> None:
+def draw_footer(
+    canvas: Canvas, code: str, version: str, page: int, pages: int, language: str
+) -> None:
     """The footer rule and line: ``TO 1 01.24   www.kela.fi   Sivu 1 (2)``."""
     canvas.hline(MARGIN_MM, 280, CONTENT_MM, weight_mm=0.25)
     y = 282.0

@@ -1,0 +1,223 @@
+"""Extract the customer's personal identity code (hetu) from a document's OCR pages.
+
+Where it looks, best first: the box right of or below a "Henkilötunnus" / "Personbeteckning" /
+"Hetu" label, re-read with a character whitelist (the century sign is the character full-page
+OCR gets wrong); the label's line in the page text; then any valid code in the text, page 1
+first. A code whose checksum fails is never returned, and full codes are never logged.
+
+The correction rule for text, in full:
+
+* A code-shaped run is six date characters, a century sign, three individual-number characters
+  and a check character (``DDMMYYCNNNQ``), not glued to other letters or digits.
+* Read as it stands and valid (real date, right check character): accepted, method ``text``.
+* Otherwise each character may be replaced by what OCR typically mistakes it for — O/o→0,
+  I/i/l/|→1, S/s→5, B→8, Z/z→2 in the digit places; a lower-case check character upper-cased,
+  O→0, I/l→1, Z→2, G→6, and S↔5, B↔8, D↔0 in the check place; ``0``/``1``→U, ``0``→D,
+  ``4``→A, ``8``→B and a lower-case letter upper-cased in the century place. Exactly one
+  replacement is allowed, and it is accepted (method ``corrected``) only when it is the *only*
+  single replacement that yields a valid code.
+* The checksum does not cover the century sign, so a century replacement must also put the
+  birth date in the plausible window (not in the future, at most :data:`MAX_AGE_YEARS` back);
+  without that, "0" could be U (1900s) or D (2000s) and both would "check".
+
+A code whose checksum fails is never returned.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from difflib import SequenceMatcher
+
+from aspa_contract.hetu import CENTURY_SIGNS, CHECK_CHARS, is_valid, mask
+from scanner_agent.config import OcrSettings
+from scanner_agent.ocr import ocr_region
+from scanner_agent.pages import Box, OcrPage, OcrWord
+
+log = logging.getLogger(__name__)
+
+MAX_AGE_YEARS = 105
+_CENTURY_PLACE = 6
+_CHECK_PLACE = 10
+_AS_DIGIT = {"O": "0", "o": "0", "I": "1", "i": "1", "l": "1", "|": "1", "S": "5", "s": "5",
+             "B": "8", "Z": "2", "z": "2"}
+_AS_CENTURY = {"0": "UD", "1": "U", "4": "A", "8": "B"}
+_AS_CHECK = {"O": "0", "o": "0", "Q": "0", "I": "1", "i": "1", "l": "1", "|": "1", "Z": "2",
+             "z": "2", "G": "6"}
+_CHECK_SWAPS = {"S": "5", "5": "S", "B": "8", "8": "B", "D": "0", "0": "D"}
+_CENTURY_YEARS = {"+": 1800, **dict.fromkeys("-YXWVU", 1900), **dict.fromkeys("ABCDEF", 2000)}
+_DASHES = str.maketrans({"–": "-", "—": "-", "‐": "-", "‑": "-", "−": "-"})
+_D = "[0-9OoIil|SsBZz]"
+# Overlapping search (lookahead) so "x010594Y9032" style neighbours do not hide a code.
+_SHAPE = re.compile(
+    rf"(?<![0-9A-Za-z])(?=({_D}{{6}}[-+A-Za-z0148]{_D}{{3}}[0-9A-Za-z|])(?![0-9A-Za-z]))"
+)
+
+
+def find_hetu_in_text(text: str, *, today: date | None = None) -> list[tuple[str, str]]:
+    """Valid codes in ``text`` as ``(code, method)``, in reading order, each code once.
+
+    ``method`` is ``"text"`` for a code read as it stands and ``"corrected"`` for one recovered
+    by the single-replacement rule in this module's docstring. ``today`` bounds the plausible
+    birth dates for century-sign replacements (default: the real today).
+    """
+    found: dict[str, str] = {}
+    for raw in _shapes(text):
+        result = read_candidate(raw, today=today or date.today())
+        if result is not None and result[0] not in found:
+            found[result[0]] = result[1]
+    return list(found.items())
+
+
+def read_candidate(raw: str, *, today: date) -> tuple[str, str] | None:
+    """``(code, "text"|"corrected")`` for one 11-character run, or None when it is no code."""
+    if raw == raw.upper() and is_valid(raw):
+        return raw, "text"
+    fixes = {fix for fix in _single_fixes(raw) if _acceptable(fix, raw, today)}
+    return (fixes.pop(), "corrected") if len(fixes) == 1 else None
+
+
+def _shapes(text: str) -> Iterator[str]:
+    for match in _SHAPE.finditer(text.translate(_DASHES)):
+        yield match.group(1)
+
+
+def _single_fixes(raw: str) -> Iterator[str]:
+    """Every string one replacement away from ``raw`` that has the code's character classes."""
+    options = [_options(i, c) for i, c in enumerate(raw)]
+    keep = [c if ok else None for c, (ok, _) in zip(raw, options, strict=True)]
+    broken = [i for i, c in enumerate(keep) if c is None]
+    if len(broken) > 1:
+        return  # two characters need replacing: more than the rule allows
+    places = broken or range(len(raw))
+    for i in places:
+        for replacement in options[i][1]:
+            yield raw[:i] + replacement + raw[i + 1:]
+
+
+def _options(place: int, char: str) -> tuple[bool, str]:
+    """(is ``char`` allowed as is at ``place``, its one-step replacements)."""
+    if place == _CENTURY_PLACE:
+        upper = char.upper() if char.islower() and char.upper() in CENTURY_SIGNS else ""
+        return char in CENTURY_SIGNS, upper + _AS_CENTURY.get(char, "")
+    if place == _CHECK_PLACE:
+        upper = char.upper() if char.islower() and char.upper() in CHECK_CHARS else ""
+        return char in CHECK_CHARS, upper + _AS_CHECK.get(char, "") + _CHECK_SWAPS.get(char, "")
+    return char.isdigit(), _AS_DIGIT.get(char, "")
+
+
+def _acceptable(code: str, raw: str, today: date) -> bool:
+    if not is_valid(code) or code != code.upper():
+        return False
+    if code[_CENTURY_PLACE] == raw[_CENTURY_PLACE]:
+        return True
+    return _plausible_birth(code, today)
+
+
+def _plausible_birth(code: str, today: date) -> bool:
+    year = _CENTURY_YEARS[code[_CENTURY_PLACE]] + int(code[4:6])
+    born = date(year, int(code[2:4]), int(code[0:2]))
+    return born <= today and today.year - year <= MAX_AGE_YEARS
+
+
+# --- Reading the pages -------------------------------------------------------------------------
+
+LABELS = ("henkilötunnus", "personbeteckning", "hetu")
+REGION_WHITELIST = "0123456789-+ABCDEFHJKLMNPRSTUVWXY"
+_LABEL_MIN_RATIO = 0.8  # "Henkilotunnus", "Henkilötunnu5" still count; "Hakemus" does not
+_MAX_LABELS = 4  # each label costs two small tesseract runs; real forms have one or two
+_BOX_SHARE = 0.35  # a field box is at most this share of the page wide (A4: 74 mm)
+_BELOW_HEIGHTS = 3  # the value sits within this many label heights under the label
+_STRIP_LABEL = re.compile(r"[^a-zåäö/]+")
+
+
+@dataclass(frozen=True)
+class HetuFinding:
+    """The customer's hetu as found in a document, or why not.
+
+    ``method`` says where it came from: ``label_box`` (the box by a label, re-read),
+    ``label_text`` (the label's line in the page text), ``text`` (anywhere, read as is),
+    ``corrected`` (anywhere, one OCR confusion undone) or ``none``. ``candidates_seen`` counts
+    the distinct valid codes met on the way; more than one means the document names others too.
+    """
+
+    code: str | None
+    method: str
+    candidates_seen: int
+
+
+def find_hetu(pages: list[OcrPage], settings: OcrSettings, *,
+              today: date | None = None) -> HetuFinding:
+    """The customer's hetu in ``pages``: by a label first, else the first valid code in text."""
+    today = today or date.today()
+    seen: set[str] = set()
+    labelled = _by_labels(pages, settings, today, seen)
+    in_text = [found for page in pages for found in find_hetu_in_text(page.text, today=today)]
+    seen.update(code for code, _ in in_text)
+    code, method = labelled or (in_text[0] if in_text else (None, "none"))
+    log.info("hetu %s found by %s (%d candidates)", mask(code), method, len(seen))
+    return HetuFinding(code, method, len(seen))
+
+
+def _by_labels(pages: list[OcrPage], settings: OcrSettings, today: date,
+               seen: set[str]) -> tuple[str, str] | None:
+    """The first code read next to a label: the re-read box first, then the label's text."""
+    for page in pages:
+        for label in [w for w in page.words if is_label(w.text)][:_MAX_LABELS]:
+            for box in _value_boxes(label.box, page.image.size):
+                text = ocr_region(page.image, box, whitelist=REGION_WHITELIST, psm=7,
+                                  settings=settings, dpi=_dpi(page))
+                codes = [code for code, _ in find_hetu_in_text(text, today=today)]
+                seen.update(codes)
+                if codes:
+                    return codes[0], "label_box"
+            codes = [c for c, _ in find_hetu_in_text(_text_near(page, label), today=today)]
+            seen.update(codes)
+            if codes:
+                return codes[0], "label_text"
+    return None
+
+
+def is_label(text: str) -> bool:
+    """True when an OCR word reads as a hetu label, allowing an OCR slip or a trailing colon."""
+    for part in _STRIP_LABEL.sub("", text.lower()).split("/"):
+        if part == "hetu" or any(
+            len(part) > 4 and SequenceMatcher(None, part, label).ratio() >= _LABEL_MIN_RATIO
+            for label in LABELS
+        ):
+            return True
+    return False
+
+
+def _value_boxes(label: Box, size: tuple[int, int]) -> list[Box]:
+    """Where a label's value is printed: below it (Kela's ruled boxes), or right of it."""
+    left, top, right, bottom = label
+    width, height = size
+    h = bottom - top
+    reach = round(width * _BOX_SHARE)
+    below = (max(0, left - h), bottom, min(width, left + reach), min(height, bottom + 3 * h))
+    beside = (right + h // 2, max(0, top - h), min(width, right + reach), min(height, bottom + h))
+    return [b for b in (below, beside) if b[2] - b[0] > h and b[3] - b[1] > h // 2]
+
+
+def _text_near(page: OcrPage, label: OcrWord) -> str:
+    """The words after ``label`` on its line and those under it, as the page's OCR read them."""
+    left, top, _, bottom = label.box
+    h = bottom - top
+    reach = round(page.image.size[0] * _BOX_SHARE)
+    after = [w.text for w in page.words if w.line == label.line and w.box[0] > label.box[0]]
+    under = [w.text for w in page.words
+             if w.line != label.line and bottom <= w.box[1] <= bottom + _BELOW_HEIGHTS * h
+             and left - h <= w.box[0] <= left + reach]
+    return " ".join(after) + "\n" + " ".join(under)
+
+
+def _dpi(page: OcrPage) -> int:
+    """The page's resolution: from the image when it says, else as if the page were A4 wide."""
+    dpi = page.image.info.get("dpi")
+    if dpi:
+        return round(dpi[0])
+    return round(page.image.size[0] / (210 / 25.4))

@@ -1,0 +1,164 @@
+"""Read prepared pages with tesseract: words with boxes, header/footer strips, a searchable page.
+
+One full-page tesseract run yields both the TSV (words, lines) and the text-only PDF. The header
+(top 15%) and footer (bottom 10%) strips are stacked into one small image and read in a second
+run with ``--psm 6``: a large isolated form code that full-page layout analysis drops is found
+there. :class:`OcrPool` runs pages in parallel, one tesseract per core.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from PIL import Image
+
+from scanner_agent.config import OcrSettings, PrepareSettings
+from scanner_agent.pages import Box, OcrLine, OcrPage, OcrWord, PreparedPage, RawPage
+from scanner_agent.prepare import prepare_page
+from scanner_agent.searchable_pdf import build_page_pdf
+from scanner_agent.tesseract import run_tesseract, tesseract_env
+
+HEADER_SHARE = 0.15
+FOOTER_SHARE = 0.10
+STRIP_GAP_PX = 40  # white space between the stacked strips so no line spans both
+REGION_PAD_PX = 12  # tesseract reads a tight crop badly; give it some paper around the text
+
+
+def ocr_page(page: PreparedPage, settings: OcrSettings) -> OcrPage:
+    """Words, lines, header, footer and a one-page searchable PDF for ``page``.
+
+    Raises ``InputRejected(OCR_FAILED)`` when tesseract fails or exceeds ``settings.timeout_s``.
+    """
+    args = ["-l", settings.languages, "-c", "textonly_pdf=1"]
+    out = run_tesseract(page.image, page.dpi, args, settings, outputs=("pdf", "tsv"))
+    words, lines = parse_tsv(out["tsv"].decode("utf-8", "replace"))
+    header, footer = (read_strips(page, settings) if settings.read_strips
+                      else strips_from_lines(lines, page.image.height))
+    return OcrPage(number=page.number, image=page.image, words=words, lines=lines,
+                   header=header, footer=footer,
+                   pdf=build_page_pdf(page.image, page.dpi, out["pdf"],
+                                      layer=settings.image_layer),
+                   warnings=list(page.warnings))
+
+
+def read_strips(page: PreparedPage, settings: OcrSettings) -> tuple[str, str]:
+    """Text of the header and footer strips, read together in one tesseract run."""
+    width, height = page.image.size
+    header_h, footer_h = round(height * HEADER_SHARE), round(height * FOOTER_SHARE)
+    stacked = Image.new("L", (width, header_h + STRIP_GAP_PX + footer_h), 255)
+    stacked.paste(page.image.crop((0, 0, width, header_h)), (0, 0))
+    stacked.paste(page.image.crop((0, height - footer_h, width, height)),
+                  (0, header_h + STRIP_GAP_PX))
+    out = run_tesseract(stacked, page.dpi, ["-l", settings.languages, "--psm", "6"], settings,
+                        outputs=("tsv",))
+    _, lines = parse_tsv(out["tsv"].decode("utf-8", "replace"))
+    boundary = header_h + STRIP_GAP_PX // 2
+    header = [line.text for line in lines if line.box[1] < boundary]
+    footer = [line.text for line in lines if line.box[1] >= boundary]
+    return "\n".join(header), "\n".join(footer)
+
+
+def strips_from_lines(lines: list[OcrLine], height: int) -> tuple[str, str]:
+    """Header and footer text from full-page lines lying in the top 15% and bottom 10%."""
+    header = [line.text for line in lines if line.box[3] <= height * HEADER_SHARE]
+    footer = [line.text for line in lines if line.box[1] >= height * (1 - FOOTER_SHARE)]
+    return "\n".join(header), "\n".join(footer)
+
+
+def ocr_region(image: Image.Image, box: Box, *, whitelist: str | None, psm: int = 7,
+               settings: OcrSettings, dpi: int = 300) -> str:
+    """Re-read the small ``box`` of ``image``, optionally only with ``whitelist`` characters."""
+    crop = image.crop(box).convert("L")
+    padded = Image.new("L", (crop.width + 2 * REGION_PAD_PX, crop.height + 2 * REGION_PAD_PX), 255)
+    padded.paste(crop, (REGION_PAD_PX, REGION_PAD_PX))
+    args = ["-l", settings.languages, "--psm", str(psm)]
+    if whitelist:
+        args += ["-c", f"tessedit_char_whitelist={whitelist}"]
+    out = run_tesseract(padded, dpi, args, settings)
+    return out["stdout"].decode("utf-8", "replace").strip()
+
+
+def parse_tsv(tsv: str) -> tuple[list[OcrWord], list[OcrLine]]:
+    """Words (level 5 rows) and the lines they form, both in tesseract's reading order."""
+    line_index: dict[tuple[str, str, str, str], int] = {}
+    grouped: list[list[tuple[str, Box, float]]] = []
+    words: list[OcrWord] = []
+    for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
+        text = (row.get("text") or "").strip()
+        if row.get("level") != "5" or not text:
+            continue
+        left, top = int(row["left"]), int(row["top"])
+        box = (left, top, left + int(row["width"]), top + int(row["height"]))
+        key = (row["page_num"], row["block_num"], row["par_num"], row["line_num"])
+        index = line_index.setdefault(key, len(grouped))
+        if index == len(grouped):
+            grouped.append([])
+        grouped[index].append((text, box, float(row["conf"])))
+        words.append(OcrWord(text=text, box=box, confidence=float(row["conf"]), line=index))
+    lines = [OcrLine(text=" ".join(w[0] for w in group), box=_union([w[1] for w in group]))
+             for group in grouped]
+    return words, lines
+
+
+def _union(boxes: list[Box]) -> Box:
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes),
+            max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+class OcrPool:
+    """OCR pages in parallel as they arrive: one tesseract process per worker thread.
+
+    Threads suffice: the work happens in tesseract processes. Use as a context manager::
+
+        with OcrPool(settings.ocr, settings.prepare) as pool:
+            futures = [pool.submit_raw(raw) for raw in scanner.pages()]
+            pages = [f.result() for f in futures]
+    """
+
+    def __init__(self, settings: OcrSettings, prepare: PrepareSettings) -> None:
+        self._settings = settings
+        self._prepare = prepare
+        self._executor = ThreadPoolExecutor(max_workers=settings.worker_count(),
+                                            thread_name_prefix="ocr")
+
+    def submit(self, page: PreparedPage) -> Future[OcrPage]:
+        """Queue a prepared page; its future gives the OcrPage or raises InputRejected."""
+        return self._executor.submit(ocr_page, page, self._settings)
+
+    def submit_raw(self, raw: RawPage) -> Future[OcrPage | None]:
+        """Queue a raw page for prepare + OCR; its future gives None for a blank page."""
+        return self._executor.submit(self._prepare_and_read, raw)
+
+    def _prepare_and_read(self, raw: RawPage) -> OcrPage | None:
+        prepared = prepare_page(raw, self._prepare, self._settings)
+        return None if prepared is None else ocr_page(prepared, self._settings)
+
+    def close(self, *, cancel: bool = False) -> None:
+        """Wait for queued pages (or drop those not started when ``cancel``) and stop."""
+        self._executor.shutdown(wait=True, cancel_futures=cancel)
+
+    def __enter__(self) -> OcrPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close(cancel=exc[0] is not None)
+
+
+def check_tesseract(settings: OcrSettings) -> list[str]:
+    """Problems with this machine's tesseract for ``settings`` (empty when all is well)."""
+    try:
+        done = subprocess.run([settings.tesseract_cmd, "--list-langs"], env=tesseract_env(),
+                              capture_output=True, text=True, timeout=30, check=False)
+    except (FileNotFoundError, PermissionError):
+        return [f"tesseract not found ({settings.tesseract_cmd!r}): install tesseract-ocr"]
+    except subprocess.TimeoutExpired:
+        return ["`tesseract --list-langs` did not answer in 30 s"]
+    if done.returncode != 0:
+        return [f"`tesseract --list-langs` failed: {done.stderr.strip()[-200:]}"]
+    installed = {line.strip() for line in done.stdout.splitlines()[1:]}
+    needed = [*settings.languages.split("+"), "osd"]
+    return [f"tesseract language `{lang}` missing: install tesseract-ocr-{lang}"
+            for lang in needed if lang not in installed]
