@@ -7,7 +7,9 @@ power cut. Temp names start with ``.tmp-`` so recovery and watchers can recognis
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import uuid
 from pathlib import Path
 
 TEMP_PREFIX = ".tmp-"
@@ -17,7 +19,8 @@ def write_atomic(path: Path, data: bytes, *, exclusive: bool = False) -> bool:
     """Write ``data`` to ``path`` atomically. Returns False (and writes nothing) when
     ``exclusive`` and ``path`` already exists; raises OSError (ENOSPC, EIO …) otherwise."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{TEMP_PREFIX}{os.getpid()}-{path.name}")
+    # Unique per call: two threads writing the same name must never share a temp file.
+    tmp = path.with_name(f"{TEMP_PREFIX}{uuid.uuid4().hex[:12]}-{path.name}")
     try:
         with open(tmp, "wb") as fh:
             fh.write(data)
@@ -45,6 +48,9 @@ def fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
+    except OSError as exc:  # some network shares refuse fsync on a folder: nothing more to do
+        if exc.errno != errno.EINVAL:
+            raise
     finally:
         os.close(fd)
 

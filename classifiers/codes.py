@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 from classifiers.base import Language
 
-# What OCR reads in place of a letter / a digit. Only the letter part may hold "digits" and only
-# the number part may hold "letters"; anything else is not a code.
-_AS_LETTER = {"0": "O", "5": "S", "1": "I", "8": "B", "2": "Z"}
+# What OCR reads in place of a letter / a digit ("SV Ar" was seen for "SV 4r"). Only the letter
+# part may hold "digits" and only the number part may hold "letters"; anything else is no code.
+_AS_LETTER = {"0": "O", "5": "S", "1": "I", "8": "B", "2": "Z", "4": "A"}
 _AS_DIGIT = {"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "i": "1", "S": "5", "s": "5",
-             "B": "8", "Z": "2", "z": "2"}
+             "B": "8", "Z": "2", "z": "2", "A": "4"}
 # The language a suffix marks; "o" is the form's instruction sheet, in no particular language.
 _SUFFIXES: dict[str, Language | None] = {"r": "sv", "e": "en", "o": None}
 _EDGE_PUNCTUATION = "()[]{},;:\"'"
@@ -76,6 +76,8 @@ def _best_parse(raw: str, known: Collection[str], start: int, end: int) -> CodeH
 
 def _readings(raw: str) -> list[tuple[str, str | None, bool]]:
     """All (code, suffix, corrected) shapes ``raw`` can be, catalogue not yet consulted."""
+    if not (raw[:1].isupper() or raw[:1] in _AS_LETTER):
+        return []
     bodies: list[tuple[str, str | None]] = [(raw, None)]
     if raw[-1:] in _SUFFIXES:
         bodies.append((raw[:-1], raw[-1]))

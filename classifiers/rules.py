@@ -19,7 +19,7 @@ from classifiers.language import detect_language
 from classifiers.titles import FUZZY_MIN, Region, best_ratio, keyword_hits, title_score, words
 
 RULES_VERSION = 1
-_FALLBACK_LINES = 3  # header/footer lines taken from the page text when no strip was read
+_EDGE_LINES = 3  # the page text's first and last lines count as header and footer too
 _TITLE_LINES = 6  # the title sits at the top: look no further down page 1
 _WEIGHTS = {"header_code": 0.45, "footer_code": 0.3, "title": 0.35}
 _CORRECTED_FACTOR = 0.8  # a code read through a confusion counts a little less
@@ -41,6 +41,7 @@ class _Zones:
     header: list[str]
     footer: list[str]
     body: list[str]
+    top: list[str]  # where the title is printed: the header strip and the first text lines
 
 
 class RuleClassifier:
@@ -65,7 +66,7 @@ class RuleClassifier:
         zones = [_zones(page) for page in document.pages]
         tokens = words(document.full_text)
         code_evidence, mentions, suffix_langs = self._code_evidence(zones)
-        title_region = Region.of("\n".join(zones[0].header + zones[0].body[:_TITLE_LINES]))
+        title_region = Region.of("\n".join(zones[0].top))
         titles = self._title_scores(title_region)
         title_evidence = _best_titles(titles)
         votes: dict[str, float] = defaultdict(float)
@@ -141,11 +142,18 @@ class RuleClassifier:
         return best_ratio(word, self._vocabulary) < FUZZY_MIN
 
     def _title_scores(self, region: Region) -> dict[Form, tuple[float, Language]]:
-        """Each form's best title score in ``region`` and the language of that title."""
+        """Each form's best title score in ``region`` and the language of that title.
+
+        Exact words first; the slower fuzzy pass only when no title was read in full.
+        """
         scores: dict[Form, tuple[float, Language]] = {}
-        for form in self._catalogue.forms:
-            fi, sv = title_score(form.title_fi, region), title_score(form.title_sv, region)
-            scores[form] = (fi, "fi") if fi >= sv else (sv, "sv")
+        for fuzzy in (False, True):
+            for form in self._catalogue.forms:
+                fi = title_score(form.title_fi, region, fuzzy=fuzzy)
+                sv = title_score(form.title_sv, region, fuzzy=fuzzy)
+                scores[form] = (fi, "fi") if fi >= sv else (sv, "sv")
+            if max(score for score, _ in scores.values()) >= 1.0:
+                break
         return scores
 
     def _variant(
@@ -183,15 +191,18 @@ class RuleClassifier:
 
 
 def _zones(page: PageText) -> _Zones:
-    lines = [ln.strip() for ln in page.text.splitlines() if ln.strip()]
-    header = [ln.strip() for ln in page.header.splitlines() if ln.strip()]
-    footer = [ln.strip() for ln in page.footer.splitlines() if ln.strip()]
-    body = lines
-    if not header:
-        header, body = body[:_FALLBACK_LINES], body[_FALLBACK_LINES:]
-    if not footer:
-        footer, body = body[-_FALLBACK_LINES:], body[:-_FALLBACK_LINES]
-    return _Zones(header, footer, body)
+    """Header: the header strip and the first text lines (full-page OCR sometimes keeps a code
+    the strip read dropped, and the other way round); footer likewise; body: the rest."""
+    lines = _lines(page.text)
+    cut = min(_EDGE_LINES, len(lines) // 2)
+    header = _lines(page.header) + lines[:cut]
+    footer = _lines(page.footer) + lines[len(lines) - cut:]
+    top = _lines(page.header) + lines[:_TITLE_LINES]
+    return _Zones(header, footer, lines[cut:len(lines) - cut], top)
+
+
+def _lines(text: str) -> list[str]:
+    return [ln.strip() for ln in text.splitlines() if ln.strip()]
 
 
 def _code_clue(kind: str, hit: CodeHit, page: int) -> Evidence:

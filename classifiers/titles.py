@@ -29,7 +29,7 @@ class Region:
     tokens: frozenset[str]  # words and the parts of hyphenated words
     grams: frozenset[str]  # one to three neighbouring words glued, letters and digits only
     # Titles share words ("hakemus", "ansökan"): score each word once per region.
-    word_scores: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
+    word_scores: dict[tuple[str, bool], float] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, text: str) -> Region:
@@ -42,13 +42,17 @@ class Region:
         return cls(frozenset(found) | parts, frozenset(grams))
 
 
-def title_score(title: str, region: Region) -> float:
-    """0..1: the length-weighted share of ``title``'s words read in ``region``."""
+def title_score(title: str, region: Region, *, fuzzy: bool = True) -> float:
+    """0..1: the length-weighted share of ``title``'s words read in ``region``.
+
+    ``fuzzy=False`` counts only words read exactly: a cheap first pass that suffices when
+    some title is read in full.
+    """
     title_words = words(title)
     total = sum(len(w) for w in title_words)
     if total == 0:
         return 0.0
-    return sum(len(w) * _word_score(w, region) for w in title_words) / total
+    return sum(len(w) * _word_score(w, region, fuzzy) for w in title_words) / total
 
 
 def keyword_hits(keywords: tuple[str, ...], region: Region) -> list[str]:
@@ -69,18 +73,19 @@ def _has_keyword(keyword: str, region: Region) -> bool:
     return len(squashed) >= _SUBSTRING_MIN_LEN and any(squashed in t for t in region.tokens)
 
 
-def _word_score(word: str, region: Region) -> float:
-    if word not in region.word_scores:
-        region.word_scores[word] = _score_once(word, region)
-    return region.word_scores[word]
+def _word_score(word: str, region: Region, fuzzy: bool) -> float:
+    key = (word, fuzzy)
+    if key not in region.word_scores:
+        region.word_scores[key] = _score_once(word, region, fuzzy)
+    return region.word_scores[key]
 
 
-def _score_once(word: str, region: Region) -> float:
+def _score_once(word: str, region: Region, fuzzy: bool) -> float:
     if word in region.tokens:
         return 1.0
     if _SQUASH.sub("", word) in region.grams:
         return 1.0
-    if len(word) < 4:
+    if not fuzzy or len(word) < 4:
         return 0.0  # "a", "om", "c": a near miss is a different word
     return best_ratio(word, region.tokens)
 

@@ -166,7 +166,8 @@ def _check_name(info: zipfile.ZipInfo, seen: set[str]) -> None:
         # Two entries of one name: what was verified may not be what another reader extracts.
         problem = "appears twice"
     if problem is not None:
-        raise BundleRejected(RejectCode.UNSAFE_ENTRY_NAME, f"entry {info.orig_filename!r} {problem}")
+        raise BundleRejected(RejectCode.UNSAFE_ENTRY_NAME,
+                             f"entry {info.orig_filename!r} {problem}")
     seen.add(info.filename)
 
 

@@ -9,6 +9,8 @@ import pytest
 
 from scanner_agent.config import AgentConfig, load_config
 
+pytest_plugins = ["tests.s3server"]
+
 TESTS = Path(__file__).resolve().parent
 # Before python-sane's init anywhere in this process or its children: SANE's own `test`
 # backend only, A4-capable, and no slow probing of network backends.

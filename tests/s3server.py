@@ -11,7 +11,6 @@ Load it from ``tests/conftest.py`` with ``pytest_plugins = ["tests.s3server"]``.
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -91,7 +90,8 @@ class MotoServer:
         """A boto3 client for ``service`` (s3, sqs, kms …) on this server (made once: it
         survives restarts, as the port stays)."""
         if service not in self._clients:
-            self._clients[service] = boto3.client(
+            make: Any = boto3.client  # the stubs type only literal service names
+            self._clients[service] = make(
                 service, endpoint_url=self.endpoint_url, region_name=REGION,
                 config=Config(retries={"mode": "standard", "max_attempts": 2}))
         return self._clients[service]

@@ -5,6 +5,17 @@
         ...  # it was already there: an earlier attempt got through
 
 Both backends pass the same contract tests (tests/integration/test_storage_contract.py).
+
+Decisions:
+- ``put_new`` (create-only, ``If-None-Match: *`` / ``os.link``) is for everything that must
+  never be overwritten: bundles *and* receipts. ``put`` (replace) is for objects rewritten on
+  purpose, such as a quarantine reason. ``copy`` replaces its target (archive moves are
+  copy-then-delete, and a retried copy writes the same bytes).
+- ``list`` is a plain string-prefix listing in UTF-8 byte order on both backends, and skips
+  keys that break the key rules (S3 folder markers, hidden files on a share).
+- Errors split by what the caller does next: back off (``StorageUnavailable``), fix the
+  settings (``StorageConfigError``), or handle the object (``ObjectNotFound``, …); see
+  :mod:`aspa_contract.storage.errors`.
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from ingest.db.errors import MalformedCaseRef
+
 PREFIX = "ASPA"
 _REF = re.compile(r"^ASPA-(\d{4})-(\d{2})-(\d{2})-(\d{5,})-(\d)$")
 
@@ -26,10 +28,6 @@ _DAMM = (
     (9, 4, 3, 8, 6, 1, 7, 2, 0, 5),
     (2, 5, 8, 1, 4, 3, 6, 7, 9, 0),
 )
-
-
-class MalformedCaseRef(ValueError):
-    """Text that is not a case reference, or one whose check digit is wrong (a typo)."""
 
 
 def damm_digit(digits: str) -> str:

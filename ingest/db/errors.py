@@ -4,7 +4,8 @@
     └── DatabaseError
         ├── DatabaseUnavailable   cannot connect or the server refused (exit 3)
         ├── SchemaNotCurrent      tables missing or older than this code (exit 3)
-        └── CaseNotFound          no case has that reference or bundle id (exit 1)
+        ├── CaseNotFound          no case has that reference or bundle id (exit 1)
+        └── MalformedCaseRef      not a case reference, or a wrong check digit: a typo (exit 1)
 """
 
 from __future__ import annotations
@@ -26,3 +27,7 @@ class SchemaNotCurrent(DatabaseError):
 
 class CaseNotFound(DatabaseError):
     """No case has the reference or bundle id asked for."""
+
+
+class MalformedCaseRef(DatabaseError, ValueError):
+    """Text that is not a case reference, or one whose check digit is wrong (a typo)."""

@@ -316,7 +316,7 @@ def test_s3_missing_bucket_is_a_config_error(moto_server: MotoServer) -> None:
 
 
 def test_s3_unknown_profile_is_a_config_error(moto_server: MotoServer) -> None:
-    with pytest.raises(StorageConfigError, match="storage.profile"):
+    with pytest.raises(StorageConfigError, match=r"storage\.profile"):
         open_storage("s3://aspa-any/x", moto_server.settings(profile="no-such-profile"))
 
 

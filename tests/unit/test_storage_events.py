@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 from aspa_contract.storage import MalformedEvent, s3_event_keys
 
 # As moto sends it: the key fully URL-encoded, '/' included, '+' for a space.
-MOTO_RECORD = {
+MOTO_RECORD: dict[str, Any] = {
     "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "eu-north-1",
     "eventTime": "2026-11-27T23:00:05.861Z", "eventName": "ObjectCreated:Put",
     "s3": {"bucket": {"name": "aspa-exchange", "arn": "arn:aws:s3:::aspa-exchange"},
@@ -17,7 +18,7 @@ MOTO_RECORD = {
 }
 
 
-def _body(*records: dict[str, object]) -> str:
+def _body(*records: dict[str, Any]) -> str:
     return json.dumps({"Records": list(records)})
 
 
@@ -45,7 +46,7 @@ def test_removed_objects_and_other_sources_are_skipped() -> None:
 
 
 def test_a_record_lacking_event_name_and_source_still_counts() -> None:
-    bare = {"s3": {"bucket": {"name": "b-1"}, "object": {"key": "k%2F1"}}}
+    bare: dict[str, Any] = {"s3": {"bucket": {"name": "b-1"}, "object": {"key": "k%2F1"}}}
     assert s3_event_keys(_body(bare)) == [("b-1", "k/1")]
 
 
