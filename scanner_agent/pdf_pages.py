@@ -7,7 +7,10 @@ Anything less simple (text, several images, masks, skew) returns None and gets r
 
 from __future__ import annotations
 
+import io
 import logging
+import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,7 +163,7 @@ def _covers_page(matrix: Matrix, page: PageObject) -> bool:
 
 def _decode(page: PageObject, size: tuple[int, int]) -> Image.Image | None:
     try:
-        image = page.images[0].image
+        image = _decode_flate_png(page) or page.images[0].image
     except Exception as exc:  # an unsupported filter (JBIG2 without jbig2dec, JPX, ...)
         log.info("embedded image not decodable (%s); rasterising", type(exc).__name__)
         return None
@@ -168,3 +171,31 @@ def _decode(page: PageObject, size: tuple[int, int]) -> Image.Image | None:
         return None
     image.load()
     return image
+
+
+def _decode_flate_png(page: PageObject) -> Image.Image | None:
+    """Decode a Flate image with PNG predictors by handing its bytes to Pillow as a PNG.
+
+    pypdf undoes PNG predictors in pure Python: 3 s for an A4 300 dpi page. The stream is
+    exactly a PNG's IDAT data, so wrapping it in a PNG header lets libpng do it in ~50 ms.
+    """
+    [(_, ref)] = page["/Resources"].get_object()["/XObject"].get_object().items()
+    xobject = ref.get_object()
+    params = xobject.get("/DecodeParms")
+    params = params.get_object() if params is not None else {}
+    colour = {"/DeviceGray": 0, "/DeviceRGB": 2}.get(str(xobject.get("/ColorSpace")))
+    bits = int(xobject.get("/BitsPerComponent", 8))
+    if (xobject.get("/Filter") != "/FlateDecode" or not isinstance(params, dict)
+            or int(params.get("/Predictor", 1)) < 10 or colour is None or bits not in (1, 8)):
+        return None
+    width, height = int(xobject["/Width"]), int(xobject["/Height"])
+    header = struct.pack(">IIBBBBB", width, height, bits, colour, 0, 0, 0)
+    raw = xobject._data  # the still-encoded stream bytes; pypdf has no public getter for them
+    png = (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", raw)
+           + _chunk(b"IEND", b""))
+    return Image.open(io.BytesIO(png), formats=["PNG"])
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return (struct.pack(">I", len(data)) + kind + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
