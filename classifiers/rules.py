@@ -25,6 +25,7 @@ _WEIGHTS = {"header_code": 0.45, "footer_code": 0.3, "title": 0.35}
 _CORRECTED_FACTOR = 0.8  # a code read through a confusion counts a little less
 _TITLE_MIN = 0.75  # share of a title's letters that must be read for it to count
 _ATTACHMENT_MIN_HITS = 2
+_KEYWORD_WEIGHT = 0.15
 _PROSE_WORDS_MAX = 3  # more sentence words than this around a code make it a mention
 # Words printed around the code in headers and footers that are not running text.
 _FURNITURE = frozenset({
@@ -170,21 +171,25 @@ class RuleClassifier:
     def _attachment_or_unknown(
         self, document: DocumentText, tokens: list[str], evidence: list[Evidence]
     ) -> Classification:
+        """The attachment kind with the most keyword hits (at least two), else unknown."""
         region = Region.of(document.full_text)
-        best_kind, best_hits = "", list[str]()
+        best: tuple[str, list[str], list[str]] = ("", [], [])
         for kind in self._catalogue.attachments:
-            hits = keyword_hits(tuple(dict.fromkeys(kind.keywords_fi + kind.keywords_sv)), region)
-            if len(hits) > len(best_hits):
-                best_kind, best_hits = kind.kind, hits
-        language = detect_language(tokens)
-        if len(best_hits) < _ATTACHMENT_MIN_HITS:
-            return _unknown(language, tuple(evidence))
-        clues = [Evidence("keyword", f"{best_kind}: {hit}", 0.15) for hit in best_hits]
+            fi = keyword_hits(kind.keywords_fi, region)
+            sv = [k for k in keyword_hits(kind.keywords_sv, region) if k not in fi]
+            if len(fi) + len(sv) > len(best[1]) + len(best[2]):
+                best = (kind.kind, fi, sv)
+        kind_name, fi, sv = best
+        if len(fi) + len(sv) < _ATTACHMENT_MIN_HITS:
+            return _unknown(detect_language(tokens), tuple(evidence))
+        # Attachments carry few common words; which list's keywords were read is the hint.
+        hint: list[Language] = ["fi"] if len(fi) > len(sv) else ["sv"] if len(sv) > len(fi) else []
+        clues = [Evidence("keyword", f"{kind_name}: {hit}", _KEYWORD_WEIGHT) for hit in fi + sv]
         return Classification(
             form_code=None,
-            kind=best_kind,  # type: ignore[arg-type]  # catalogue.py checks it is a Kind
-            language=language,
-            confidence=round(min(0.9, 0.3 + 0.15 * len(best_hits)), 3),
+            kind=kind_name,  # type: ignore[arg-type]  # catalogue.py checks it is a Kind
+            language=detect_language(tokens, hint),
+            confidence=round(min(0.9, 0.3 + _KEYWORD_WEIGHT * len(clues)), 3),
             classified_by="rule",
             evidence=tuple(evidence + clues),
         )

@@ -29,7 +29,9 @@ class Region:
     tokens: frozenset[str]  # words and the parts of hyphenated words
     grams: frozenset[str]  # one to three neighbouring words glued, letters and digits only
     # Titles share words ("hakemus", "ansökan"): score each word once per region.
-    word_scores: dict[tuple[str, bool], float] = field(default_factory=dict, compare=False, repr=False)
+    word_scores: dict[tuple[str, bool], float] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def of(cls, text: str) -> Region:

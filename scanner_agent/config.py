@@ -34,6 +34,13 @@ class PointSettings(_Section):
 class PathSettings(_Section):
     var_dir: Path = Field(Path("var"), description="Root of the agent's working folders.")
 
+    @field_validator("var_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        # Relative to where the agent starts; absolute from then on, so that paths from the
+        # watcher and from the config always compare equal.
+        return value.expanduser().absolute()
+
     @property
     def inbox(self) -> Path:
         return self.var_dir / "inbox"

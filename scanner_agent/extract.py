@@ -12,7 +12,7 @@ The correction rule for text, in full:
 * Read as it stands and valid (real date, right check character): accepted, method ``text``.
 * Otherwise each character may be replaced by what OCR typically mistakes it for — O/o→0,
   I/i/l/|→1, S/s→5, B→8, Z/z→2 in the digit places; a lower-case check character upper-cased,
-  O→0, I/l→1, Z→2, G→6, and S↔5, B↔8, D↔0 in the check place; ``0``/``1``→U, ``0``→D,
+  O→0, I/l→1, Z→2, G→6, )/]→J, and S↔5, B↔8, D↔0 in the check place; ``0``/``1``→U, ``0``→D,
   ``4``→A, ``8``→B and a lower-case letter upper-cased in the century place. Exactly one
   replacement is allowed, and it is accepted (method ``corrected``) only when it is the *only*
   single replacement that yields a valid code.
@@ -46,14 +46,14 @@ _AS_DIGIT = {"O": "0", "o": "0", "I": "1", "i": "1", "l": "1", "|": "1", "S": "5
              "B": "8", "Z": "2", "z": "2"}
 _AS_CENTURY = {"0": "UD", "1": "U", "4": "A", "8": "B"}
 _AS_CHECK = {"O": "0", "o": "0", "Q": "0", "I": "1", "i": "1", "l": "1", "|": "1", "Z": "2",
-             "z": "2", "G": "6"}
+             "z": "2", "G": "6", ")": "J", "]": "J"}
 _CHECK_SWAPS = {"S": "5", "5": "S", "B": "8", "8": "B", "D": "0", "0": "D"}
 _CENTURY_YEARS = {"+": 1800, **dict.fromkeys("-YXWVU", 1900), **dict.fromkeys("ABCDEF", 2000)}
 _DASHES = str.maketrans({"–": "-", "—": "-", "‐": "-", "‑": "-", "−": "-"})
 _D = "[0-9OoIil|SsBZz]"
 # Overlapping search (lookahead) so "x010594Y9032" style neighbours do not hide a code.
 _SHAPE = re.compile(
-    rf"(?<![0-9A-Za-z])(?=({_D}{{6}}[-+A-Za-z0148]{_D}{{3}}[0-9A-Za-z|])(?![0-9A-Za-z]))"
+    rf"(?<![0-9A-Za-z])(?=({_D}{{6}}[-+A-Za-z0148]{_D}{{3}}[0-9A-Za-z|)\]])(?![0-9A-Za-z]))"
 )
 
 
@@ -167,7 +167,7 @@ def _by_labels(pages: list[OcrPage], settings: OcrSettings, today: date,
     """The first code read next to a label: the re-read box first, then the label's text."""
     for page in pages:
         for label in [w for w in page.words if is_label(w.text)][:_MAX_LABELS]:
-            for box in _value_boxes(label.box, page.image.size):
+            for box in _value_boxes(page, label):
                 text = ocr_region(page.image, box, whitelist=REGION_WHITELIST, psm=7,
                                   settings=settings, dpi=_dpi(page))
                 codes = [code for code, _ in find_hetu_in_text(text, today=today)]
@@ -192,27 +192,46 @@ def is_label(text: str) -> bool:
     return False
 
 
-def _value_boxes(label: Box, size: tuple[int, int]) -> list[Box]:
-    """Where a label's value is printed: below it (Kela's ruled boxes), or right of it."""
-    left, top, right, bottom = label
-    width, height = size
+def _value_boxes(page: OcrPage, label: OcrWord) -> list[Box]:
+    """Where the label's value is: code-like words OCR saw right of or under it, then the blind
+    areas under it (Kela's ruled boxes) and right of it, for when OCR saw nothing there."""
+    left, top, right, bottom = label.box
+    width, height = page.image.size
     h = bottom - top
     reach = round(width * _BOX_SHARE)
+    seen = [_pad(w.box, h // 2, page.image.size) for w in _near(page, label) if _code_like(w.text)]
     below = (max(0, left - h), bottom, min(width, left + reach), min(height, bottom + 3 * h))
     beside = (right + h // 2, max(0, top - h), min(width, right + reach), min(height, bottom + h))
-    return [b for b in (below, beside) if b[2] - b[0] > h and b[3] - b[1] > h // 2]
+    blind = [b for b in (below, beside) if b[2] - b[0] > h and b[3] - b[1] > h // 2]
+    return seen + blind
+
+
+def _near(page: OcrPage, label: OcrWord) -> list[OcrWord]:
+    """The words after ``label`` on its line, then those under it, in reading order."""
+    left, top, _, bottom = label.box
+    h = bottom - top
+    reach = round(page.image.size[0] * _BOX_SHARE)
+    after = [w for w in page.words if w.line == label.line and w.box[0] > label.box[0]]
+    under = [w for w in page.words
+             if w.line != label.line and bottom <= w.box[1] <= bottom + _BELOW_HEIGHTS * h
+             and left - h <= w.box[0] <= left + reach]
+    return after + under
+
+
+def _code_like(text: str) -> bool:
+    """Roughly eleven characters, mostly digits: worth a careful second read."""
+    digits = sum(c.isdigit() or c in _AS_DIGIT for c in text)
+    return 9 <= len(text) <= 13 and digits >= 7
+
+
+def _pad(box: Box, pad: int, size: tuple[int, int]) -> Box:
+    return (max(0, box[0] - pad), max(0, box[1] - pad),
+            min(size[0], box[2] + pad), min(size[1], box[3] + pad))
 
 
 def _text_near(page: OcrPage, label: OcrWord) -> str:
     """The words after ``label`` on its line and those under it, as the page's OCR read them."""
-    left, top, _, bottom = label.box
-    h = bottom - top
-    reach = round(page.image.size[0] * _BOX_SHARE)
-    after = [w.text for w in page.words if w.line == label.line and w.box[0] > label.box[0]]
-    under = [w.text for w in page.words
-             if w.line != label.line and bottom <= w.box[1] <= bottom + _BELOW_HEIGHTS * h
-             and left - h <= w.box[0] <= left + reach]
-    return " ".join(after) + "\n" + " ".join(under)
+    return " ".join(w.text for w in _near(page, label))
 
 
 def _dpi(page: OcrPage) -> int:

@@ -51,3 +51,10 @@ def test_a_missing_or_malformed_file_is_a_clear_error(tmp_path: Path) -> None:
     broken.write_text("[point\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(broken)
+
+
+def test_a_relative_var_dir_is_made_absolute_so_watcher_and_pipeline_paths_agree(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = load_config(None, paths__var_dir=Path("var"))
+    assert config.paths.inbox == tmp_path / "var" / "inbox"

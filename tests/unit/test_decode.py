@@ -178,6 +178,16 @@ def test_pdf_page_of_one_full_page_image_gives_that_image(tmp_path: Path) -> Non
     assert (page.image.size, page.dpi) == (a4_size(200), 200)
 
 
+def test_pdf_page_of_a_bilevel_scan_keeps_its_exact_pixels(tmp_path: Path) -> None:
+    """GIVEN a lineart scan stored as a 1-bit Flate image THEN the same pixels come back."""
+    page = _page().convert("1")
+    path = tmp_path / "lineart.pdf"
+    path.write_bytes(img2pdf.convert(_png_bytes(page)))
+    [decoded] = decode_file(path, **LIMITS)
+    assert decoded.dpi == 100
+    assert decoded.image.convert("1").tobytes() == page.tobytes()
+
+
 def test_pdf_page_rotated_by_the_viewer_comes_out_as_displayed(tmp_path: Path) -> None:
     source = tmp_path / "scan.pdf"
     source.write_bytes(img2pdf.convert(_png_bytes(_page(), dpi=100)))
