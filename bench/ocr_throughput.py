@@ -33,12 +33,12 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from classifiers.catalogue import load_catalogue  # noqa: E402
-from classifiers.synth import degrade, render_form  # noqa: E402
-from scanner_agent.config import OcrSettings, PrepareSettings  # noqa: E402
-from scanner_agent.decode import decode_file  # noqa: E402
-from scanner_agent.ocr import OcrPool  # noqa: E402
-from scanner_agent.searchable_pdf import build_document_pdf  # noqa: E402
+from classifiers.catalogue import load_catalogue
+from classifiers.synth import degrade, render_form
+from scanner_agent.config import OcrSettings, PrepareSettings
+from scanner_agent.decode import decode_file
+from scanner_agent.ocr import OcrPool
+from scanner_agent.searchable_pdf import build_document_pdf
 
 CODES = ("TO 1", "AT 1", "SV 8", "TT 1", "OT 1", "KM 1")
 

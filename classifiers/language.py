@@ -11,11 +11,15 @@ _FINNISH = frozenset({
     "ja", "on", "tai", "ei", "jos", "että", "kun", "sinun", "olen", "ovat", "hakemus",
     "henkilötunnus", "päivämäärä", "allekirjoitus", "sivu", "osoite", "nimi", "lomake", "kyllä",
     "hakijan", "tiedot", "mukaan", "liite", "ilmoitus", "kansaneläkelaitos", "tulot", "puhelin",
+    "myös", "sekä", "mutta", "oli", "olin", "minä", "minun", "teidän", "asia", "vuoksi", "kanssa",
+    "tämä", "ystävällisin", "terveisin", "yhteensä", "päivä", "kuukausi",
 })
 _SWEDISH = frozenset({
     "och", "är", "att", "om", "eller", "för", "med", "på", "av", "det", "som", "inte", "till",
     "ansökan", "personbeteckning", "datum", "underskrift", "sida", "adress", "namn", "blankett",
     "nej", "sökandens", "uppgifter", "bilaga", "anmälan", "enligt", "folkpensionsanstalten", "fpa",
+    "också", "jag", "ni", "vi", "har", "mitt", "min", "den", "ett", "vänliga", "hälsningar",
+    "ärende", "totalt", "dag", "månad",
 })
 _HINT_WEIGHT = 5  # a code suffix or a matched title outweighs a few stray words
 _MARGIN = 1.5  # the winner needs this many times the loser's count

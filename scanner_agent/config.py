@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from aspa_contract.storage import StorageConfigError, StorageSettings, parse_storage_url
 from scanner_agent.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = Path("config/agent.toml")
@@ -139,6 +140,43 @@ class ClassifierSettings(_Section):
     model: Path | None = Field(None, description="Trained model file; None = rules only.")
 
 
+class DeliverySettings(_Section):
+    storage_url: str = Field("", description="Where bundles go: `s3://bucket/prefix` or "
+                             "`file:///dir`; empty = no delivery (bundles wait in the outbox).")
+    storage: StorageSettings = Field(default_factory=StorageSettings,
+                                     description="S3 client settings (endpoint, region, "
+                                     "profile, KMS key, timeouts); ignored by `file:`.")
+    outbox_poll_s: float = Field(2.0, gt=0, le=600,
+                                 description="How often the outbox is looked at for new bundles.")
+    receipt_poll_s: float = Field(30.0, gt=0, le=3600,
+                                  description="How often receipts of uploaded bundles are asked "
+                                  "for.")
+    receipt_timeout_s: float = Field(4 * 3600.0, gt=0,
+                                     description="An uploaded bundle with no receipt after this "
+                                     "long is flagged for a person (never deleted).")
+    backoff_base_s: float = Field(1.0, gt=0, le=600,
+                                  description="First back-off after the store failed; doubles "
+                                  "with each failure in a row (full jitter).")
+    backoff_cap_s: float = Field(60.0, gt=0, le=3600,
+                                 description="Longest back-off between tries while the store "
+                                 "is down.")
+
+    @field_validator("storage_url")
+    @classmethod
+    def _usable_url(cls, value: str) -> str:
+        if value:
+            try:
+                parse_storage_url(value)
+            except StorageConfigError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @property
+    def enabled(self) -> bool:
+        """False when no store is configured: bundles stay in the outbox."""
+        return bool(self.storage_url)
+
+
 class AgentConfig(BaseSettings):
     """Everything the agent reads at start. See ``config/agent.toml`` for a documented example."""
 
@@ -152,6 +190,7 @@ class AgentConfig(BaseSettings):
     prepare: PrepareSettings = PrepareSettings()
     ocr: OcrSettings = OcrSettings()
     classifier: ClassifierSettings = ClassifierSettings()
+    delivery: DeliverySettings = DeliverySettings()
 
 
 def load_config(path: Path | None = None, **overrides: Any) -> AgentConfig:

@@ -14,6 +14,8 @@ from classifiers.synth.rendered import HetuRequest, Rendered, resolve_hetu
 from classifiers.synth.wording import check_language
 
 _Drawer = Callable[[Canvas, str, random.Random, Person, str], None]
+# Euro ranges of the five statement rows: salary, rent, groceries, electricity, benefit.
+_RANGES = ((1500, 2800), (350, 900), (15, 120), (20, 90), (150, 450))
 _PT = 11  # attachments are printed by banks and employers in plain 10-11 pt
 
 
@@ -61,12 +63,12 @@ def _bank_statement(canvas: Canvas, lang: str, rng: random.Random, who: Person, 
         "LÖN|HYRA|K-MARKET|ELBOLAGET|FPA BOSTADSBIDRAG",
     ).split("|")
     for i, payee in enumerate(payees):
-        amount = rng.randint(15, 1800) + rng.randint(0, 99) / 100
-        amount = amount if i in (0, 4) else -amount
+        amount = rng.randint(*_RANGES[i]) + rng.randint(0, 99) / 100
+        amount = amount if i in (0, 4) else -amount  # salary and benefit come in
         balance += amount
         kind = _t(lang, "pano", "insättning") if amount > 0 else _t(lang, "otto", "uttag")
         day = f"{3 + 5 * i}.{month}."
-        label = f"{day}  {_t(lang, 'arvopäivä', 'valutadag')} {day}  {payee} ({kind})"
+        label = f"{day} {_t(lang, 'arvopäivä', 'valutadag')} {day} {payee} ({kind})"
         y = _row(canvas, y, label, f"{amount:+,.2f}".replace(",", " ").replace(".", ","))
     _row(canvas, y + 2, _t(lang, "Loppusaldo", "Utgående saldo"), _money(balance), bold=True)
 

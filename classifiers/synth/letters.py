@@ -13,7 +13,7 @@ from classifiers.synth.canvas import A4_MM, Canvas, Fonts
 from classifiers.synth.layout import CONTENT_MM, MARGIN_MM, RIGHT_MM
 from classifiers.synth.people import Person, make_person, random_date
 from classifiers.synth.rendered import HetuRequest, Rendered, resolve_hetu
-from classifiers.synth.wording import check_language, word
+from classifiers.synth.wording import check_language
 
 _PT = 11
 # (subject, body) per language; a letter from the customer and one from a social office.
@@ -48,7 +48,14 @@ _MENTION = {
     "sv": "Bifoga till ansökan {code} också en utredning om dina inkomster för tre månader.",
 }
 _CLOSING = {"fi": "Ystävällisin terveisin", "sv": "Med vänliga hälsningar"}
-_HETU_LINE = {"fi": "Henkilötunnukseni on {hetu}.", "sv": "Min personbeteckning är {hetu}."}
+_HETU_LINE = {"fi": "Henkilötunnus: {hetu}", "sv": "Personbeteckning: {hetu}"}
+
+
+_OFFICE = {
+    "fi": ("Esimerkkilän kaupunki, sosiaalipalvelut", "Sosiaaliohjaaja"),
+    "sv": ("Exempelby stad, socialtjänsten", "Socialhandledare"),
+}
+_KELA_ADDRESS = {"fi": ("Kela", "PL 10", "00056 KELA"), "sv": ("FPA", "PB 10", "00056 FPA")}
 
 
 def render_letter(
@@ -62,17 +69,23 @@ def render_letter(
 ) -> Rendered:
     """Render a one-page letter that is no Kela form (label "unknown").
 
-    ``mention_code`` is printed as given inside a sentence of the body ("Liitä hakemukseen TO 1
-    ..."), so a classifier that trusts any code it sees is caught out. ``hetu`` as for forms;
-    default none.
+    Either a customer writes to Kela, or a social office writes to a customer. With
+    ``mention_code`` it is always the office, asking in running text to "Liitä hakemukseen TO 1
+    ..." (the code printed as given), so a classifier that trusts any code it sees is caught
+    out. ``hetu`` as for forms; default none.
     """
     check_language(language)
     rng = random.Random(f"letter:{language}:{mention_code}:{seed}")
     printed, truth = resolve_hetu(rng, hetu)
-    sender = make_person(rng, language)
+    customer = make_person(rng, language)
+    from_office = bool(mention_code) or rng.random() < 0.5
+    office, role = _OFFICE[language]
+    official = make_person(rng, language).full_name
+    sender = (office, customer.town) if from_office else _postal(customer)
+    recipient = _postal(customer) if from_office else _KELA_ADDRESS[language]
     canvas = Canvas(dpi, Fonts.from_path(font_path))
-    y = _addresses(canvas, language, sender, random_date(rng))
-    subject, body = rng.choice(_LETTERS[language])
+    y = _addresses(canvas, sender, recipient, random_date(rng))
+    subject, body = _LETTERS[language][1 if from_office else 0]
     y = canvas.text(MARGIN_MM, y + 10, subject, 12, bold=True) + 4
     sentences = [body.format(date=random_date(rng))]
     if mention_code:
@@ -81,21 +94,23 @@ def render_letter(
         sentences.append(_HETU_LINE[language].format(hetu=printed))
     y = canvas.wrapped(MARGIN_MM, y, " ".join(sentences), _PT, CONTENT_MM) + 8
     y = canvas.text(MARGIN_MM, y, _CLOSING[language], _PT) + 12
-    canvas.text(MARGIN_MM, y, sender.full_name, _PT)
+    canvas.text(MARGIN_MM, y, f"{role} {official}" if from_office else customer.full_name, _PT)
     return Rendered([canvas.image], "unknown", None, language, truth, [canvas.ground_truth()])
 
 
-def _addresses(canvas: Canvas, language: str, sender: Person, date: str) -> float:
+def _postal(person: Person) -> tuple[str, ...]:
+    return (person.full_name, person.street, person.town)
+
+
+def _addresses(
+    canvas: Canvas, sender: tuple[str, ...], recipient: tuple[str, ...], date: str
+) -> float:
     y = 20.0
     canvas.text(RIGHT_MM, y, date, _PT, align="right")
-    for line in (sender.full_name, sender.street, sender.town):
+    for line in sender:
         y = canvas.text(MARGIN_MM, y, line, _PT)
     y += 10
-    for line in (
-        word("brand", language),
-        "PL 10" if language == "fi" else "PB 10",
-        "00056 KELA" if language == "fi" else "00056 FPA",
-    ):
+    for line in recipient:
         y = canvas.text(MARGIN_MM, y, line, _PT)
     return y
 
