@@ -15,14 +15,14 @@ from dataclasses import dataclass
 
 from classifiers.base import Language
 
-# What OCR reads in place of a letter / a digit ("SV Ar" was seen for "SV 4r"). Only the letter
-# part may hold "digits" and only the number part may hold "letters"; anything else is no code.
-_AS_LETTER = {"0": "O", "5": "S", "1": "I", "8": "B", "2": "Z", "4": "A"}
+# What OCR reads in place of a letter / a digit ("SV Ar" was seen for "SV 4r", "[L 1" for
+# "LL 1"). Only the letter part may hold "digits" and only the number part "letters".
+_AS_LETTER = {"0": "O", "5": "S", "1": "I", "8": "B", "2": "Z", "4": "A", "[": "L"}
 _AS_DIGIT = {"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "i": "1", "S": "5", "s": "5",
              "B": "8", "Z": "2", "z": "2", "A": "4"}
 # The language a suffix marks; "o" is the form's instruction sheet, in no particular language.
 _SUFFIXES: dict[str, Language | None] = {"r": "sv", "e": "en", "o": None}
-_EDGE_PUNCTUATION = "()[]{},;:\"'"
+_EDGE_PUNCTUATION = "()]{},;:\"'"  # not "[": it may be an L
 _MAX_WINDOW_TOKENS = 4  # "T O 1 r" at worst
 _MAX_WINDOW_CHARS = 12  # "SV17801.23r"
 _TOKEN = re.compile(r"\S+")

@@ -19,7 +19,7 @@ from classifiers.language import detect_language
 from classifiers.titles import FUZZY_MIN, Region, best_ratio, keyword_hits, title_score, words
 
 RULES_VERSION = 1
-_EDGE_LINES = 3  # the page text's first and last lines count as header and footer too
+_EDGE_LINES = 3  # the page text's last lines count as footer too
 _TITLE_LINES = 6  # the title sits at the top: look no further down page 1
 _WEIGHTS = {"header_code": 0.45, "footer_code": 0.3, "title": 0.35}
 _CORRECTED_FACTOR = 0.8  # a code read through a confusion counts a little less
@@ -199,11 +199,14 @@ def _zones(page: PageText) -> _Zones:
     """Header: the header strip and the first text lines (full-page OCR sometimes keeps a code
     the strip read dropped, and the other way round); footer likewise; body: the rest."""
     lines = _lines(page.text)
-    cut = min(_EDGE_LINES, len(lines) // 2)
-    header = _lines(page.header) + lines[:cut]
-    footer = _lines(page.footer) + lines[len(lines) - cut:]
+    # Full-page OCR may order the header's parts after the title: take as many lines as the
+    # title search does. Sentences among them are still only mentions.
+    head = min(_TITLE_LINES, len(lines) // 2)
+    tail = min(_EDGE_LINES, len(lines) - head)
+    header = _lines(page.header) + lines[:head]
+    footer = _lines(page.footer) + lines[len(lines) - tail:]
     top = _lines(page.header) + lines[:_TITLE_LINES]
-    return _Zones(header, footer, lines[cut:len(lines) - cut], top)
+    return _Zones(header, footer, lines[head:len(lines) - tail], top)
 
 
 def _lines(text: str) -> list[str]:

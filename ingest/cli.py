@@ -190,3 +190,24 @@ def _print_exception_table(rejects: Sequence[ExceptionView]) -> None:
         table.add_row(_local(reject.detected_at), reject.code, reject.object_key, reject.reason,
                       reject.quarantine_key or "—")
     Console().print(table)
+
+
+@app.command("run")
+def run(
+    config: ConfigOpt = None,
+    json_logs: Annotated[bool, typer.Option("--json-logs",
+                                            help="Log one JSON object per line.")] = False,
+) -> None:
+    """Run the ingest workers until SIGINT or SIGTERM: new bundles become pending cases."""
+    import signal
+    import threading
+
+    from ingest.worker import run_workers
+    from scanner_agent.logs import setup_logging
+
+    cfg = load_ingest_config(config)
+    setup_logging(json_logs)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    run_workers(cfg, stop)

@@ -248,6 +248,7 @@ def _explain(exc: ValidationError, file: Path | None) -> str:
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"])
         env = "ASPA_" + "__".join(str(p) for p in err["loc"]).upper()
-        lines.append(f"  {key} = {err.get('input')!r}: {err['msg']}. "
+        shown = "(hidden)" if "url" in key or "secret" in key else repr(err.get("input"))
+        lines.append(f"  {key} = {shown}: {err['msg']}. "
                      f"Fix `{key}` in the file or set {env}.")
     return "\n".join(lines)

@@ -6,6 +6,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 
+from aspa_contract.storage import StorageError, open_storage, redact_url
 from scanner_agent.config import AgentConfig
 from scanner_agent.intake.sane_source import check_scanner
 from scanner_agent.ocr import check_tesseract
@@ -30,6 +31,7 @@ def run_checks(config: AgentConfig) -> list[Check]:
         Check("scanner", check_scanner(config.scanner), required=bool(config.scanner.device)),
         Check("folders", check_folders(config)),
         Check("catalogue", check_catalogue(config)),
+        Check("storage", check_storage(config), required=config.delivery.enabled),
     ]
 
 
@@ -58,6 +60,17 @@ def check_catalogue(config: AgentConfig) -> list[str]:
         load_catalogue(config.classifier.catalogue)
     except (CatalogueError, OSError) as exc:
         return [f"form catalogue: {exc}"]
+    return []
+
+
+def check_storage(config: AgentConfig) -> list[str]:
+    """The delivery store answers and lets us write (or: none is configured)."""
+    if not config.delivery.enabled:
+        return ["no delivery.storage_url set: bundles stay in the outbox"]
+    try:
+        open_storage(config.delivery.storage_url, config.delivery.storage).check()
+    except StorageError as exc:
+        return [f"{redact_url(config.delivery.storage_url)}: {exc}"]
     return []
 
 

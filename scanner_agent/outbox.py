@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from aspa_contract.durable import fsync_dir, remove_temp_files, write_atomic
+from aspa_contract.durable import TEMP_PREFIX, fsync_dir, remove_temp_files, write_atomic
 from scanner_agent.bundle import Bundle
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,12 @@ class Outbox:
         """Bundles waiting in the outbox, oldest first."""
         found = []
         for path in sorted(self.root.glob("*.zip")):
-            stat = path.stat()
+            if path.name.startswith(TEMP_PREFIX):  # a write in progress, not a bundle yet
+                continue
+            try:
+                stat = path.stat()
+            except FileNotFoundError:  # delivered and removed while we looked
+                continue
             found.append(OutboxItem(path.stem, path, stat.st_size, stat.st_mtime))
         return found
 

@@ -36,6 +36,12 @@ def status_table(facts: dict[str, Any]) -> None:
         age = facts[area]["oldest_age_s"]
         table.add_row(area, str(facts[area]["count"]), "-" if age is None else _age(age))
     Console().print(table)
+    if facts["delivery"]:
+        bundles = Table("bundle", "state", "attempts", "age", "case")
+        for entry in facts["delivery"]:
+            bundles.add_row(entry["bundle_id"], entry["state"], str(entry["attempts"]),
+                            _age(entry["age_s"]), entry.get("case_ref") or "")
+        Console().print(bundles)
 
 
 def doctor_table(checks: list[Check]) -> int:

@@ -19,6 +19,7 @@ from classifiers.base import Classifier
 from scanner_agent import quarantine
 from scanner_agent.config import AgentConfig
 from scanner_agent.decode import probe
+from scanner_agent.delivery import open_delivery
 from scanner_agent.errors import InputRejected, RejectCode
 from scanner_agent.intake.folder import FolderWatcher, IntakeJob
 from scanner_agent.outbox import Outbox
@@ -56,6 +57,7 @@ class Service:
         watcher = FolderWatcher(self.config.paths.inbox, self.config.intake,
                                 probe=partial(probe, max_pixels=self.config.prepare.max_pixels))
         agent = Agent.start(self.config, self.classifier)
+        deliverer = _start_delivery(self.config, self.stop_event)
         watcher.start()
         log.info("watching %s", self.config.paths.inbox)
         try:
@@ -65,8 +67,11 @@ class Service:
                 if job is not None:
                     self._attempt(job, retry or _Retry(job, 0, 0, 0.0), agent, watcher)
         finally:
+            self.stop_event.set()
             watcher.stop()
             agent.close()
+            if deliverer is not None:
+                deliverer.join()
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -118,6 +123,17 @@ def recover(config: AgentConfig) -> None:
     for note in outbox.recover():
         release(note, paths.inbox, paths.done, outbox)
     quarantine.items(paths.quarantine)
+
+
+def _start_delivery(config: AgentConfig, stop: threading.Event) -> threading.Thread | None:
+    """Delivery runs beside intake in its own thread: an outage never holds up scanning."""
+    deliverer = open_delivery(config)
+    if deliverer is None:
+        log.info("no delivery.storage_url: bundles stay in the outbox")
+        return None
+    thread = threading.Thread(target=deliverer.run, args=(stop,), name="deliverer")
+    thread.start()
+    return thread
 
 
 def _give_up(job: IntakeJob, config: AgentConfig) -> Outcome:

@@ -7,6 +7,7 @@ from typing import Any
 
 from scanner_agent import quarantine
 from scanner_agent.config import AgentConfig
+from scanner_agent.delivery import delivery_status
 from scanner_agent.outbox import Outbox
 
 
@@ -28,6 +29,7 @@ def collect(config: AgentConfig, now: float | None = None) -> dict[str, Any]:
                        "items": [{"name": q.path.name, "code": _code(q.reason)} for q in held]},
         "inbox": {"count": len(inbox),
                   "oldest_age_s": _age(now, [p.stat().st_mtime for p in inbox])},
+        "delivery": delivery_status(config, now=now),
     }
 
 

@@ -31,7 +31,7 @@ _COMPLETIONS = (
     ("osallistu", "osallistuminen"),
     ("toiminn", "toiminnan"),
     ("korvau", "korvaus"),
-    ("koroto", "korotus"),
+    ("korot", "korotus"),
     ("vakuu", "vakuus"),
     ("etuu", "etuudet"),
     ("nnu", "nnukset"),

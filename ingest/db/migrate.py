@@ -1,7 +1,8 @@
 """Bring a database to this code's schema (Alembic, run from code) and check that it is there.
 
-Workers call :func:`upgrade_database` at start; it is idempotent, and on PostgreSQL an advisory
-lock makes workers that start together migrate one after another instead of racing.
+Workers call :func:`upgrade_database` at start; it is idempotent, and workers that start
+together migrate one after another instead of racing: PostgreSQL holds an advisory lock, SQLite
+its write lock, for the whole (transactional) migration.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError
 
-from ingest.db.engine import make_engine, shown_url
+from ingest.db.engine import make_engine, shown_url, write_lock_first
 from ingest.db.errors import DatabaseUnavailable, SchemaNotCurrent
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -43,7 +44,7 @@ def upgrade_database(target: str | Engine) -> str:
     """Migrate the database at ``target`` (URL or engine) to the head revision; return it."""
     engine = make_engine(target) if isinstance(target, str) else target
     try:
-        with engine.begin() as connection:
+        with write_lock_first(engine).begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                                    {"key": _MIGRATION_LOCK})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -70,7 +70,8 @@ class Base(DeclarativeBase):
     """Declarative base with the shared naming convention and type map."""
 
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: Json}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime(),
+                                                     dict[str, Any]: Json}
 
 
 class CaseStatus(StrEnum):

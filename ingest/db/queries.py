@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from aspa_contract.hetu import mask
 from aspa_contract.layout import BUNDLE_ID
 from ingest.db.case_ref import normalise_case_ref
+from ingest.db.engine import write_lock_first
 from ingest.db.errors import CaseNotFound
 from ingest.db.models import AccessLogEntry, BundleException, Case
 from ingest.db.register import Clock, utc_now
@@ -91,7 +92,7 @@ def show_case(engine: Engine, ref_or_bundle_id: str, *, viewer: str, channel: st
     (tiedonhallintalaki 906/2019 §17). Raises :class:`CaseNotFound`, or
     :class:`MalformedCaseRef` for a mistyped reference.
     """
-    with Session(engine) as session, session.begin():
+    with Session(write_lock_first(engine)) as session, session.begin():
         case = session.scalars(_cases().where(_matches(ref_or_bundle_id))).one_or_none()
         if case is None:
             raise CaseNotFound(f"no case {ref_or_bundle_id.strip()!r}")
@@ -121,7 +122,7 @@ def list_exceptions(engine: Engine, *, limit: int = 100) -> list[ExceptionView]:
                               e.quarantine_key) for e in session.scalars(query)]
 
 
-def _cases() -> Select[tuple[Case]]:
+def _cases() -> Select[Case]:
     return select(Case).options(selectinload(Case.documents))
 
 

@@ -57,14 +57,12 @@ def register_case(engine: Engine, verified: VerifiedBundle, *, object_key: str,
     """
     arrival = arrival_date(received_at)
     with engine.connect() as connection:
-        if connection.execute(select(Case.id).where(Case.bundle_id == verified.bundle_id)).first():
-            connection.rollback()
-            return _existing(connection, verified.bundle_id)
         sequence = _next_sequence(connection, arrival)
         row = _case_row(verified, object_key, received_at, arrival, clock())
         row["case_ref"] = format_case_ref(arrival, sequence)
         case_id = connection.execute(
             _insert(connection, Case).values(row)
+            .on_conflict_do_nothing(index_elements=["bundle_id"])
             .returning(Case.id)
         ).scalar_one_or_none()
         if case_id is None:

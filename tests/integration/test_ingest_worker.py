@@ -1,0 +1,344 @@
+"""The ingest worker on real services: a moto server (S3 + SQS with bucket notifications) and
+PostgreSQL. Bundles are uploaded as the agent uploads them; the worker finds them through the
+queue's ObjectCreated events, registers them, writes receipts, archives or quarantines them.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from aspa_contract.layout import archive_key, incoming_key, quarantine_key, receipt_key
+from aspa_contract.storage import S3Location, Storage, open_storage, parse_storage_url
+from ingest.db import list_cases, list_exceptions, make_engine, upgrade_database
+from ingest.db.models import Case
+from ingest.discover import SqsSource
+from ingest.errors import RejectCode
+from ingest.settings import IngestConfig, SqsSettings
+from ingest.worker import Outcome, WorkerContext, process_key, queue_loop, run_workers
+from tests.bundles import (
+    edit_manifest,
+    manifest_of,
+    tiny_pdf,
+    valid_bundle,
+    with_bomb,
+    with_document,
+    with_entry,
+)
+from tests.s3server import REGION, MotoServer, S3Bucket
+
+pytest_plugins = ["tests.postgres"]
+pytestmark = pytest.mark.integration
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+# Only a guard against a hung test; nothing asserts how fast the worker is.
+DEADLINE_S = 60.0
+
+
+@dataclass
+class Exchange:
+    """A bucket whose incoming/ notifies an SQS queue, and the ingest config that uses both."""
+
+    server: MotoServer
+    bucket: S3Bucket
+    queue_url: str
+    config: IngestConfig
+
+    @property
+    def store(self) -> Storage:
+        return open_storage(self.bucket.url, self.bucket.settings)
+
+    def queued_messages(self) -> int:
+        """Messages still in the queue, taken or not (0 = every one was acknowledged)."""
+        attributes = self.server.client("sqs").get_queue_attributes(
+            QueueUrl=self.queue_url, AttributeNames=[
+                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])
+        return sum(int(value) for value in attributes["Attributes"].values())
+
+
+def notify_queue(server: MotoServer, bucket: S3Bucket, name: str) -> str:
+    """A new queue that receives the bucket's ObjectCreated events under the store's incoming/."""
+    sqs = server.client("sqs")
+    queue_url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url,
+                                   AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    server.client("s3").put_bucket_notification_configuration(
+        Bucket=bucket.name, NotificationConfiguration={"QueueConfigurations": [{
+            "QueueArn": arn, "Events": ["s3:ObjectCreated:*"],
+            "Filter": {"Key": {"FilterRules": [
+                {"Name": "prefix", "Value": f"{bucket.prefix}/incoming/"}]}}}]})
+    return queue_url
+
+
+@pytest.fixture
+def exchange(moto_server: MotoServer, s3_bucket: S3Bucket, pg_url: str) -> Exchange:
+    """S3 + SQS + a fresh PostgreSQL database; the listing runs only at start."""
+    queue_url = notify_queue(moto_server, s3_bucket, f"{s3_bucket.name}-events")
+    config = IngestConfig(
+        storage_url=s3_bucket.url, storage=s3_bucket.settings, db_url=pg_url,
+        queue_url=queue_url, reconcile_interval_s=3600,
+        sqs=SqsSettings(endpoint_url=moto_server.endpoint_url, region=REGION, wait_time_s=1,
+                        visibility_timeout_s=30))
+    return Exchange(moto_server, s3_bucket, queue_url, config)
+
+
+@contextmanager
+def running_worker(config: IngestConfig) -> Iterator[None]:
+    """``run_workers`` in a thread for the duration of the block; stopped and joined after."""
+    stop = threading.Event()
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            run_workers(config, stop)
+        except BaseException as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="test-ingest")
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=DEADLINE_S)
+        assert not thread.is_alive(), "the worker did not stop"
+    assert not failure, f"run_workers failed: {failure[0]!r}"
+
+
+def wait_until(what: str, condition: Callable[[], bool]) -> None:
+    """Poll ``condition`` until true; fail naming ``what`` if it never becomes true."""
+    deadline = time.monotonic() + DEADLINE_S
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"never happened: {what}")
+        time.sleep(0.1)
+
+
+def upload(store: Storage, key: str, data: bytes) -> datetime:
+    """Upload as the agent does (create-only); the store's LastModified of the new object."""
+    assert store.put_new(key, data)
+    info = store.head(key)
+    assert info is not None
+    return info.last_modified
+
+
+def keys(store: Storage, prefix: str) -> list[str]:
+    return [info.key for info in store.list(prefix)]
+
+
+# --- a valid bundle -----------------------------------------------------------------------
+
+
+def test_a_valid_bundle_becomes_a_pending_case_with_a_receipt_and_is_archived(
+        exchange: Exchange) -> None:
+    """GIVEN a running worker WHEN the agent uploads a valid bundle
+    THEN a pending case is registered with the store's arrival time, the receipt is written
+    from it, the zip moves from incoming/ to archive/ and the queue message is acknowledged."""
+    store = exchange.store
+    bundle_id, data = valid_bundle("hki-kallio", documents=2)
+    key = incoming_key("hki-kallio", bundle_id)
+    with running_worker(exchange.config):
+        received_at = upload(store, key, data)
+        wait_until("the bundle is archived", lambda: store.head(
+            archive_key("hki-kallio", bundle_id)) is not None and store.head(key) is None)
+        wait_until("the queue is empty", lambda: exchange.queued_messages() == 0)
+
+    engine = make_engine(exchange.config.db_url)
+    [case] = list_cases(engine)
+    assert (case.bundle_id, case.status, case.point_id) == (bundle_id, "pending", "hki-kallio")
+    assert case.received_at == received_at
+    assert case.hetu == "010594Y***2"
+    receipt = json.loads(store.get(receipt_key("hki-kallio", bundle_id)))
+    assert receipt == {
+        "schema": "aspa-receipt/1",
+        "bundle_id": bundle_id,
+        "case_ref": case.case_ref,
+        "point_id": "hki-kallio",
+        "received_at": received_at.isoformat().replace("+00:00", "Z"),
+        "arrival_date": received_at.astimezone(HELSINKI).date().isoformat(),
+        "documents": [
+            {"file": "001.pdf", "form_code": "TO 1", "kind": "form", "pages": 1},
+            {"file": "002.pdf", "form_code": None, "kind": "attachment/bank_statement",
+             "pages": 1},
+        ],
+    }
+    assert "010594Y9032" not in json.dumps(receipt)
+    assert store.get(archive_key("hki-kallio", bundle_id)) == data
+    assert list_exceptions(engine) == []
+    engine.dispose()
+
+
+# --- rejections ---------------------------------------------------------------------------
+
+
+def _first_document(data: bytes) -> str:
+    name: str = manifest_of(data)["documents"][0]["file"]
+    return name
+
+
+REJECTIONS: dict[str, tuple[Callable[[bytes], bytes], RejectCode]] = {
+    "checksum_mismatch": (lambda d: with_entry(d, _first_document(d), tiny_pdf(2)),
+                          RejectCode.CHECKSUM_MISMATCH),
+    "manifest_breaks_schema": (lambda d: edit_manifest(d, lambda m: m.pop("clerk_id")),
+                               RejectCode.SCHEMA_VIOLATION),
+    "entry_climbs_out": (lambda d: with_entry(d, "../evil.pdf", b"%PDF-1.7\n"),
+                         RejectCode.UNSAFE_ENTRY_NAME),
+    "zip_bomb": (with_bomb, RejectCode.ZIP_BOMB),
+    "pdf_does_not_parse": (lambda d: with_document(d, _first_document(d), b"%PDF-1.7\nnot a pdf"),
+                           RejectCode.PDF_UNREADABLE),
+}
+
+
+def _assert_quarantined(exchange: Exchange, key: str, kept: str, data: bytes,
+                        code: RejectCode) -> None:
+    store = exchange.store
+    assert store.get(kept) == data
+    reason = json.loads(store.get(kept.removesuffix(".zip") + ".reason.json"))
+    assert (reason["code"], reason["object_key"]) == (code.value, key)
+    engine = make_engine(exchange.config.db_url)
+    [record] = list_exceptions(engine)
+    assert (record.code, record.object_key, record.quarantine_key) == (code.value, key, kept)
+    assert "010594Y9032" not in record.reason
+    engine.dispose()
+
+
+def _reject_then_register(exchange: Exchange, key: str, bad: bytes) -> str:
+    """Upload ``bad`` at ``key`` then a valid bundle; return the quarantine key of the bad one
+    once the worker has dealt with both (so it kept going after the rejection)."""
+    store = exchange.store
+    good_id, good = valid_bundle("hki-kallio", documents=1)
+    kept = key.replace("incoming/", "quarantine/", 1)
+    with running_worker(exchange.config):
+        upload(store, key, bad)
+        upload(store, incoming_key("hki-kallio", good_id), good)
+        wait_until("both bundles leave incoming/", lambda: keys(store, "incoming/") == [])
+        wait_until("the queue is empty", lambda: exchange.queued_messages() == 0)
+    assert store.head(archive_key("hki-kallio", good_id)) is not None
+    engine = make_engine(exchange.config.db_url)
+    assert [case.bundle_id for case in list_cases(engine)] == [good_id]
+    engine.dispose()
+    return kept
+
+
+@pytest.mark.parametrize("broken", list(REJECTIONS), ids=list(REJECTIONS))
+def test_a_broken_bundle_is_quarantined_with_its_reason_and_the_worker_keeps_going(
+        exchange: Exchange, broken: str) -> None:
+    """GIVEN a running worker WHEN a bundle breaking one rule arrives, then a valid one
+    THEN the broken one is kept under quarantine/ with a reason file and an exception record
+    (no case), and the valid one is still registered."""
+    mutate, code = REJECTIONS[broken]
+    bundle_id, data = valid_bundle("hki-kallio", documents=1)
+    bad = mutate(data)
+    key = incoming_key("hki-kallio", bundle_id)
+    kept = _reject_then_register(exchange, key, bad)
+    assert kept == quarantine_key("hki-kallio", bundle_id)
+    _assert_quarantined(exchange, key, kept, bad, code)
+
+
+def test_a_bundle_under_another_points_prefix_is_quarantined(exchange: Exchange) -> None:
+    """GIVEN a valid bundle of hki-kallio WHEN it is uploaded under incoming/tku-keskusta/
+    THEN it is rejected as a point mismatch and quarantined under that prefix."""
+    bundle_id, data = valid_bundle("hki-kallio", documents=1)
+    key = incoming_key("tku-keskusta", bundle_id)
+    kept = _reject_then_register(exchange, key, data)
+    assert kept == quarantine_key("tku-keskusta", bundle_id)
+    _assert_quarantined(exchange, key, kept, data, RejectCode.POINT_MISMATCH)
+
+
+# --- repeated deliveries and outages ------------------------------------------------------
+
+
+@pytest.fixture
+def context(exchange: Exchange) -> Iterator[WorkerContext]:
+    """A worker context on the exchange's store and a migrated database."""
+    upgrade_database(exchange.config.db_url)
+    engine = make_engine(exchange.config.db_url)
+    yield WorkerContext(exchange.store, engine)
+    engine.dispose()
+
+
+def test_a_repeated_delivery_of_a_handled_key_is_a_no_op(context: WorkerContext) -> None:
+    """GIVEN a bundle that was registered and archived WHEN its key is delivered again
+    THEN nothing changes: the key is gone, one case, the same receipt."""
+    bundle_id, data = valid_bundle("hki-kallio", documents=1)
+    key = incoming_key("hki-kallio", bundle_id)
+    upload(context.store, key, data)
+    first = process_key(key, context)
+    receipt = context.store.get(receipt_key("hki-kallio", bundle_id))
+    again = process_key(key, context)
+    assert (first.outcome, again.outcome) == (Outcome.REGISTERED, Outcome.GONE)
+    assert context.store.get(receipt_key("hki-kallio", bundle_id)) == receipt
+    assert len(list_cases(context.engine)) == 1
+
+
+def test_a_reupload_after_archiving_keeps_the_first_arrival_and_receipt(
+        context: WorkerContext) -> None:
+    """GIVEN a registered, archived bundle WHEN the agent uploads the same bytes again (it
+    missed the receipt) THEN the case keeps its first arrival time, the receipt is unchanged,
+    and incoming/ is cleared again."""
+    bundle_id, data = valid_bundle("hki-kallio", documents=1)
+    key = incoming_key("hki-kallio", bundle_id)
+    first_arrival = upload(context.store, key, data)
+    first = process_key(key, context)
+    receipt = context.store.get(receipt_key("hki-kallio", bundle_id))
+    upload(context.store, key, data)
+    second = process_key(key, context)
+    assert second.outcome == Outcome.ALREADY_REGISTERED
+    assert second.case_ref == first.case_ref
+    assert context.store.get(receipt_key("hki-kallio", bundle_id)) == receipt
+    assert keys(context.store, "incoming/") == []
+    with context.engine.connect() as connection:
+        assert connection.execute(select(Case.received_at)).scalar_one() == first_arrival
+
+
+def test_another_bundle_reusing_a_registered_id_is_quarantined_not_archived(
+        context: WorkerContext) -> None:
+    """GIVEN a registered bundle WHEN a different bundle with the same id arrives
+    THEN it is quarantined as a bundle id conflict and the archived original is untouched."""
+    bundle_id, data = valid_bundle("hki-kallio", documents=1)
+    _, other = valid_bundle("hki-kallio", documents=2, bundle_id=bundle_id)
+    key = incoming_key("hki-kallio", bundle_id)
+    upload(context.store, key, data)
+    process_key(key, context)
+    upload(context.store, key, other)
+    result = process_key(key, context)
+    assert (result.outcome, result.code) == (Outcome.REJECTED, RejectCode.BUNDLE_ID_MISMATCH)
+    assert context.store.get(archive_key("hki-kallio", bundle_id)) == data
+    assert context.store.get(quarantine_key("hki-kallio", bundle_id)) == other
+
+
+def test_a_message_stays_queued_while_the_database_is_down(
+        exchange: Exchange, context: WorkerContext, caplog: pytest.LogCaptureFixture) -> None:
+    """GIVEN the database unreachable WHEN the worker takes a bundle's event
+    THEN the message is not deleted and the bundle stays in incoming/, so a later delivery
+    registers it."""
+    store = exchange.store
+    bundle_id, data = valid_bundle("hki-kallio", documents=1)
+    key = incoming_key("hki-kallio", bundle_id)
+    upload(store, key, data)
+    dead = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/nothing")
+    location = parse_storage_url(exchange.bucket.url)
+    assert isinstance(location, S3Location)
+    source = SqsSource(exchange.queue_url, exchange.config.sqs, location, exchange.bucket.settings)
+    stop = threading.Event()
+    thread = threading.Thread(target=queue_loop,
+                              args=(WorkerContext(store, dead), source, stop))
+    thread.start()
+    try:
+        wait_until("the worker tried and failed", lambda: "will retry" in caplog.text)
+    finally:
+        stop.set()
+        thread.join(timeout=DEADLINE_S)
+    assert exchange.queued_messages() >= 1
+    assert store.head(key) is not None
+    assert process_key(key, context).outcome == Outcome.REGISTERED
+
