@@ -36,7 +36,13 @@ from aspa_contract.storage import (
     open_storage,
     parse_storage_url,
 )
-from ingest.db import DatabaseUnavailable, make_engine, record_exception, register_case
+from ingest.db import (
+    DatabaseUnavailable,
+    make_engine,
+    record_exception,
+    register_case,
+    upgrade_database,
+)
 from ingest.db.models import Case
 from ingest.discover import INCOMING_PREFIX, QueueMessage, SqsSource, listed_keys
 from ingest.errors import BundleRejected, RejectCode
@@ -106,11 +112,11 @@ def process_key(key: str, ctx: WorkerContext) -> Result:
     registration = register_case(ctx.engine, verified, object_key=key,
                                  received_at=info.last_modified)
     write_receipt(ctx.store, load_receipt(ctx.engine, verified.bundle_id))
-    if not _move(ctx.store, key, archive_key(verified.point_id, verified.bundle_id)):
-        return Result(key, Outcome.GONE, registration.case_ref)
     outcome = Outcome.REGISTERED if registration.created else Outcome.ALREADY_REGISTERED
     log.info("%s: %s as case %s, received %s", key, outcome, registration.case_ref,
              utc_text(registration.received_at))
+    # False when a racing worker archived it first: the same bytes are there either way.
+    _move(ctx.store, key, archive_key(verified.point_id, verified.bundle_id))
     return Result(key, outcome, registration.case_ref)
 
 
@@ -223,8 +229,6 @@ def run_workers(config: IngestConfig, stop: threading.Event) -> None:
 
 def open_context(config: IngestConfig) -> WorkerContext:
     """The store and the (migrated) database of ``config``."""
-    from ingest.db import upgrade_database  # migrations import Alembic: only the worker needs it
-
     try:
         store = open_storage(config.storage_url, config.storage)
     except StorageConfigError as exc:

@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from aspa_contract.layout import incoming_key
 from aspa_contract.storage import Storage, open_storage
-from ingest.db import make_engine
+from ingest.db import make_engine, upgrade_database
 from ingest.db.models import BundleException, Case
 from tests.bundles import TEST_HETU, valid_bundle
 from tests.s3server import REGION, MotoServer, S3Bucket
@@ -63,6 +63,9 @@ def ingest_processes(env: dict[str, str], workdir: Path) -> Iterator[list[Path]]
                                               cwd=workdir, stdout=out, stderr=subprocess.STDOUT,
                                               stdin=subprocess.DEVNULL))
     try:
+        # Bundles then arrive while the workers poll and list, not only before they start.
+        wait_until("every worker is running", lambda: all(
+            _running(process, log) for process, log in zip(processes, logs, strict=True)))
         yield logs
     finally:
         for process in processes:
@@ -71,6 +74,13 @@ def ingest_processes(env: dict[str, str], workdir: Path) -> Iterator[list[Path]]
         codes = [process.wait(timeout=60) for process in processes]
         shown = "\n".join(log.read_text(errors="replace")[-3000:] for log in logs)
         assert codes == [0] * PROCESSES, f"exit codes {codes}; logs:\n{shown}"
+
+
+def _running(process: subprocess.Popen[bytes], log: Path) -> bool:
+    text = log.read_text(errors="replace")
+    if process.poll() is not None:
+        pytest.fail(f"aspa-ingest run exited {process.returncode} at start:\n{text[-3000:]}")
+    return "ingest running" in text
 
 
 def upload_bundles(store: Storage) -> set[str]:
@@ -193,8 +203,7 @@ def test_three_worker_processes_register_each_bundle_once_from_duplicated_events
     with ingest_processes(env, tmp_path) as logs, ThreadPoolExecutor(1) as tap:
         duplicated = tap.submit(duplicate_events, moto_server, tap_url, worker_url, stop)
         bundle_ids = upload_bundles(store)
-        wait_until("every event is sent twice", lambda: queued(moto_server, tap_url) == 0
-                   and not duplicated.done())
+        wait_until("every event is sent twice", lambda: queued(moto_server, tap_url) == 0)
         wait_until("50 receipts", lambda: len(list(store.list("receipts/"))) == BUNDLES)
         wait_until("incoming/ is empty", lambda: list(store.list("incoming/")) == [])
         stop.set()
@@ -217,6 +226,9 @@ def test_three_listing_workers_on_a_folder_and_sqlite_register_each_bundle_once(
     db_url = f"sqlite:///{tmp_path / 'ingest.db'}"
     env = {"ASPA_INGEST_STORAGE_URL": root.as_uri(), "ASPA_INGEST_DB_URL": db_url,
            "ASPA_INGEST_RECONCILE_INTERVAL_S": "0.5", "ASPA_INGEST_WORKERS": "2"}
+    # Migrated first, as deployment does: SQLite cannot serialise concurrent migrations the
+    # way PostgreSQL's advisory lock does, so racing `run`s could hit "database is locked".
+    upgrade_database(db_url)
     store = open_storage(root.as_uri())
     with ingest_processes(env, tmp_path) as logs:
         bundle_ids = upload_bundles(store)
