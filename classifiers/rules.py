@@ -238,10 +238,12 @@ def _flatten(by_code: dict[str, list[Evidence]]) -> list[Evidence]:
 
 
 def _confidence(support: float, against: float) -> float:
-    """Header + footer + title ≈ 0.99; a code alone ≈ 0.45; a title alone ≈ 0.3; rivals cut it."""
+    """Header + footer + title ≈ 0.99; a header code alone 0.45; a title alone ≤ 0.35; rivals
+    for another code cut it."""
     return round(max(0.05, min(0.99, support - 0.5 * against)), 3)
 
 
 def _unknown(language: Language, evidence: tuple[Evidence, ...]) -> Classification:
+    """No form and no attachment: confidence 0, as nothing supports any answer."""
     return Classification(form_code=None, kind="unknown", language=language, confidence=0.0,
                           classified_by="rule", evidence=evidence)

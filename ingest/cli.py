@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
@@ -151,19 +152,29 @@ def _print_json(document: Any) -> None:
     sys.stdout.write("\n")
 
 
-def _local(instant: datetime) -> str:
-    return instant.astimezone(HELSINKI).strftime("%Y-%m-%d %H:%M %Z")
+def _local(instant: datetime, zone: bool = True) -> str:
+    return instant.astimezone(HELSINKI).strftime("%Y-%m-%d %H:%M" + (" %Z" if zone else ""))
 
 
 def _forms(case: CaseView) -> str:
-    return ", ".join(d.form_code or d.kind for d in case.documents)
+    """``TO 1, SV 178 +2``: the forms, then how many attachments or unknown documents."""
+    forms = [d.form_code for d in case.documents if d.form_code]
+    others = len(case.documents) - len(forms)
+    return ", ".join(forms) + (f" +{others}" if others else "")
 
 
 def _print_case_table(cases: Sequence[CaseView]) -> None:
-    table = Table("case", "received (Helsinki)", "point", "status", "hetu", "documents")
+    table = Table(caption="times in Helsinki", box=box.SIMPLE_HEAD, pad_edge=False)
+    # References and keys are read out and copied: wrap other columns, never cut these.
+    table.add_column("case", no_wrap=True, min_width=23)
+    table.add_column("received", no_wrap=True, min_width=16)
+    table.add_column("point", overflow="fold")
+    table.add_column("status", overflow="fold")
+    table.add_column("hetu", no_wrap=True, min_width=11)
+    table.add_column("documents", overflow="fold")
     for case in cases:
-        table.add_row(case.case_ref, _local(case.received_at), case.point_id, case.status,
-                      case.hetu or "—", _forms(case))
+        table.add_row(case.case_ref, _local(case.received_at, zone=False), case.point_id,
+                      case.status, case.hetu or "—", _forms(case))
     Console().print(table)
 
 
@@ -185,10 +196,12 @@ def _print_case(case: CaseView) -> None:
 
 
 def _print_exception_table(rejects: Sequence[ExceptionView]) -> None:
-    table = Table("detected (Helsinki)", "code", "object", "reason", "quarantine")
+    table = Table(caption="times in Helsinki", box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("detected", "code", "object", "reason", "quarantine"):
+        table.add_column(name, overflow="fold")
     for reject in rejects:
-        table.add_row(_local(reject.detected_at), reject.code, reject.object_key, reject.reason,
-                      reject.quarantine_key or "—")
+        table.add_row(_local(reject.detected_at, zone=False), reject.code, reject.object_key,
+                      reject.reason, reject.quarantine_key or "—")
     Console().print(table)
 
 

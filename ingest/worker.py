@@ -228,11 +228,14 @@ def run_workers(config: IngestConfig, stop: threading.Event) -> None:
 
 
 def open_context(config: IngestConfig) -> WorkerContext:
-    """The store and the (migrated) database of ``config``."""
+    """The store (checked) and the (migrated) database of ``config``."""
     try:
         store = open_storage(config.storage_url, config.storage)
+        store.check()
     except StorageConfigError as exc:
         raise IngestConfigError(f"storage_url: {exc}") from exc
+    except StorageUnavailable as exc:
+        log.warning("%s; starting anyway", exc)
     engine = make_engine(config.db_url)
     upgrade_database(engine)
     return WorkerContext(store, engine)

@@ -19,8 +19,6 @@ The correction rule for text, in full:
 * The checksum does not cover the century sign, so a century replacement must also put the
   birth date in the plausible window (not in the future, at most :data:`MAX_AGE_YEARS` back);
   without that, "0" could be U (1900s) or D (2000s) and both would "check".
-
-A code whose checksum fails is never returned.
 """
 
 from __future__ import annotations
@@ -31,6 +29,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from difflib import SequenceMatcher
+
+from PIL import Image
 
 from aspa_contract.hetu import CENTURY_SIGNS, CHECK_CHARS, is_valid, mask
 from scanner_agent.config import OcrSettings
@@ -51,7 +51,7 @@ _CHECK_SWAPS = {"S": "5", "5": "S", "B": "8", "8": "B", "D": "0", "0": "D"}
 _CENTURY_YEARS = {"+": 1800, **dict.fromkeys("-YXWVU", 1900), **dict.fromkeys("ABCDEF", 2000)}
 _DASHES = str.maketrans({"–": "-", "—": "-", "‐": "-", "‑": "-", "−": "-"})
 _D = "[0-9OoIil|SsBZz]"
-# Overlapping search (lookahead) so "x010594Y9032" style neighbours do not hide a code.
+# Inside a lookahead so candidates may overlap: "-" and "|" can end one run and start another.
 _SHAPE = re.compile(
     rf"(?<![0-9A-Za-z])(?=({_D}{{6}}[-+A-Za-z0148]{_D}{{3}}[0-9A-Za-z|)\]])(?![0-9A-Za-z]))"
 )
@@ -88,8 +88,7 @@ def _shapes(text: str) -> Iterator[str]:
 def _single_fixes(raw: str) -> Iterator[str]:
     """Every string one replacement away from ``raw`` that has the code's character classes."""
     options = [_options(i, c) for i, c in enumerate(raw)]
-    keep = [c if ok else None for c, (ok, _) in zip(raw, options, strict=True)]
-    broken = [i for i, c in enumerate(keep) if c is None]
+    broken = [i for i, (allowed, _) in enumerate(options) if not allowed]
     if len(broken) > 1:
         return  # two characters need replacing: more than the rule allows
     places = broken or range(len(raw))
@@ -128,9 +127,10 @@ def _plausible_birth(code: str, today: date) -> bool:
 LABELS = ("henkilötunnus", "personbeteckning", "hetu")
 REGION_WHITELIST = "0123456789-+ABCDEFHJKLMNPRSTUVWXY"
 _LABEL_MIN_RATIO = 0.8  # "Henkilotunnus", "Henkilötunnu5" still count; "Hakemus" does not
-_MAX_LABELS = 4  # each label costs two small tesseract runs; real forms have one or two
+_MAX_LABELS = 4  # each label costs a few small tesseract runs; real forms have one or two
 _BOX_SHARE = 0.35  # a field box is at most this share of the page wide (A4: 74 mm)
 _BELOW_HEIGHTS = 3  # the value sits within this many label heights under the label
+_REREAD_SCALE = 2
 _STRIP_LABEL = re.compile(r"[^a-zåäö/]+")
 
 
@@ -151,7 +151,11 @@ class HetuFinding:
 
 def find_hetu(pages: list[OcrPage], settings: OcrSettings, *,
               today: date | None = None) -> HetuFinding:
-    """The customer's hetu in ``pages``: by a label first, else the first valid code in text."""
+    """The customer's hetu in ``pages``: by a label first, else the first valid code in text.
+
+    Never returns a code that fails :func:`aspa_contract.hetu.is_valid`; logs it masked only.
+    ``today`` bounds plausible birth dates for century-sign corrections (default: today).
+    """
     today = today or date.today()
     seen: set[str] = set()
     labelled = _by_labels(pages, settings, today, seen)
@@ -168,8 +172,7 @@ def _by_labels(pages: list[OcrPage], settings: OcrSettings, today: date,
     for page in pages:
         for label in [w for w in page.words if is_label(w.text)][:_MAX_LABELS]:
             for box in _value_boxes(page, label):
-                text = ocr_region(page.image, box, whitelist=REGION_WHITELIST, psm=7,
-                                  settings=settings, dpi=_dpi(page))
+                text = _reread(page, box, settings)
                 codes = [code for code, _ in find_hetu_in_text(text, today=today)]
                 seen.update(codes)
                 if codes:
@@ -179,6 +182,19 @@ def _by_labels(pages: list[OcrPage], settings: OcrSettings, today: date,
             if codes:
                 return codes[0], "label_text"
     return None
+
+
+def _reread(page: OcrPage, box: Box, settings: OcrSettings) -> str:
+    """The box read again, enlarged, with only the characters a hetu can hold.
+
+    Enlarged because tesseract tells the century signs apart better on bigger glyphs: on a
+    blurred, JPEG'd scan "Y" came out as "V" (another valid code) at scan size, right at 2x.
+    """
+    crop = page.image.crop(box)
+    big = crop.resize((crop.width * _REREAD_SCALE, crop.height * _REREAD_SCALE),
+                      Image.Resampling.LANCZOS)
+    return ocr_region(big, (0, 0, big.width, big.height), whitelist=REGION_WHITELIST, psm=7,
+                      settings=settings, dpi=_dpi(page) * _REREAD_SCALE)
 
 
 def is_label(text: str) -> bool:
@@ -199,11 +215,12 @@ def _value_boxes(page: OcrPage, label: OcrWord) -> list[Box]:
     width, height = page.image.size
     h = bottom - top
     reach = round(width * _BOX_SHARE)
-    seen = [_pad(w.box, h // 2, page.image.size) for w in _near(page, label) if _code_like(w.text)]
-    below = (max(0, left - h), bottom, min(width, left + reach), min(height, bottom + 3 * h))
+    read = [_pad(w.box, h // 2, page.image.size) for w in _near(page, label) if _code_like(w.text)]
+    below = (max(0, left - h), bottom, min(width, left + reach),
+             min(height, bottom + _BELOW_HEIGHTS * h))
     beside = (right + h // 2, max(0, top - h), min(width, right + reach), min(height, bottom + h))
     blind = [b for b in (below, beside) if b[2] - b[0] > h and b[3] - b[1] > h // 2]
-    return seen + blind
+    return read + blind
 
 
 def _near(page: OcrPage, label: OcrWord) -> list[OcrWord]:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,6 +25,7 @@ from ingest.db.models import Case
 from ingest.discover import SqsSource
 from ingest.errors import RejectCode
 from ingest.settings import IngestConfig, SqsSettings
+from ingest.verify import Limits
 from ingest.worker import Outcome, WorkerContext, process_key, queue_loop, run_workers
 from tests.bundles import (
     edit_manifest,
@@ -342,3 +344,48 @@ def test_a_message_stays_queued_while_the_database_is_down(
     assert store.head(key) is not None
     assert process_key(key, context).outcome == Outcome.REGISTERED
 
+
+
+# --- the file: backend --------------------------------------------------------------------
+
+
+@pytest.fixture
+def folder_context(tmp_path: Path) -> Iterator[WorkerContext]:
+    """A worker context on a file: store and a migrated SQLite file."""
+    root = tmp_path / "store"
+    root.mkdir()
+    db_url = f"sqlite:///{tmp_path / 'ingest.db'}"
+    upgrade_database(db_url)
+    engine = make_engine(db_url)
+    yield WorkerContext(open_storage(root.as_uri()), engine)
+    engine.dispose()
+
+
+def test_an_object_whose_key_names_no_bundle_is_quarantined_apart(
+        folder_context: WorkerContext) -> None:
+    """GIVEN a stray file under incoming/ WHEN it is processed THEN it is rejected as a bad
+    key and kept under quarantine/_bad_key/, where no service point's folder can be."""
+    store = folder_context.store
+    upload(store, "incoming/hki-kallio/notes.txt", b"hello")
+    result = process_key("incoming/hki-kallio/notes.txt", folder_context)
+    assert (result.outcome, result.code) == (Outcome.REJECTED, RejectCode.BAD_KEY)
+    assert store.get("quarantine/_bad_key/hki-kallio/notes.txt") == b"hello"
+    reason = json.loads(store.get("quarantine/_bad_key/hki-kallio/notes.txt.reason.json"))
+    assert reason["code"] == "bad_key"
+    [record] = list_exceptions(folder_context.engine)
+    assert (record.bundle_id, record.object_key) == (None, "incoming/hki-kallio/notes.txt")
+    assert keys(store, "incoming/") == []
+
+
+def test_an_oversized_object_is_rejected_from_its_listed_size(
+        folder_context: WorkerContext) -> None:
+    """GIVEN a store limit smaller than a bundle WHEN the bundle is processed
+    THEN it is rejected as too large and quarantined."""
+    bundle_id, data = valid_bundle("hki-kallio", documents=1)
+    key = incoming_key("hki-kallio", bundle_id)
+    upload(folder_context.store, key, data)
+    small = WorkerContext(folder_context.store, folder_context.engine,
+                          Limits(max_bundle_bytes=len(data) - 1))
+    result = process_key(key, small)
+    assert (result.outcome, result.code) == (Outcome.REJECTED, RejectCode.TOO_LARGE)
+    assert folder_context.store.get(quarantine_key("hki-kallio", bundle_id)) == data

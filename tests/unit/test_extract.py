@@ -138,16 +138,16 @@ def _page(rows: list[list[tuple[str, Box]]], number: int = 1) -> OcrPage:
 
 
 class FakeRegions:
-    """Stands in for tesseract's re-read of a box: answers by the box's top edge."""
+    """Stands in for tesseract's re-read of a box: gives ``answers`` in call order, then ""."""
 
-    def __init__(self, answers: dict[int, str]) -> None:
-        self.answers = answers
-        self.calls: list[tuple[Box, str | None]] = []
+    def __init__(self, *answers: str) -> None:
+        self.answers = list(answers)
+        self.whitelists: list[str | None] = []
 
     def __call__(self, image: Image.Image, box: Box, *, whitelist: str | None, psm: int = 7,
                  settings: OcrSettings, dpi: int = 300) -> str:
-        self.calls.append((box, whitelist))
-        return next((text for top, text in self.answers.items() if box[1] <= top <= box[3]), "")
+        self.whitelists.append(whitelist)
+        return self.answers.pop(0) if self.answers else ""
 
 
 LABEL_BOX = (200, 1000, 520, 1030)
@@ -166,19 +166,20 @@ def _form_page(value_as_read: str, elsewhere: str = "") -> OcrPage:
 def test_the_labelled_box_re_read_wins_over_a_wrong_century_in_the_page_text(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """GIVEN full-page OCR read the century sign U as 1 (a valid-looking other code) and the
-    whitelisted re-read of the box under "Henkilötunnus" reads it right
-    WHEN the hetu is looked for THEN the re-read code is returned, by label_box."""
+    """GIVEN full-page OCR read the century sign U as V (another person's valid code: the
+    checksum does not cover the sign) and the whitelisted re-read of the box under
+    "Henkilötunnus" reads it right WHEN the hetu is looked for THEN the re-read code wins."""
     right = make_code("120385", "U", "934")
-    fake = FakeRegions({VALUE_BOX[1] + 5: right})
+    wrong = right[:6] + "V" + right[7:]
+    fake = FakeRegions(right)
     monkeypatch.setattr(extract, "ocr_region", fake)
-    finding = find_hetu([_form_page(right[:6] + "1" + right[7:])], OcrSettings(), today=TODAY)
-    assert (finding.code, finding.method) == (right, "label_box")
-    assert fake.calls[0][1] == extract.REGION_WHITELIST
+    finding = find_hetu([_form_page(wrong)], OcrSettings(), today=TODAY)
+    assert (finding.code, finding.method, finding.candidates_seen) == (right, "label_box", 2)
+    assert fake.whitelists == [extract.REGION_WHITELIST]
 
 
 def test_the_label_text_is_used_when_the_re_read_fails(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(extract, "ocr_region", FakeRegions({}))
+    monkeypatch.setattr(extract, "ocr_region", FakeRegions())
     finding = find_hetu([_form_page(CODE_2000, elsewhere=CODE_1900)], OcrSettings(), today=TODAY)
     assert finding == extract.HetuFinding(CODE_2000, "label_text", 2)
 
@@ -186,7 +187,7 @@ def test_the_label_text_is_used_when_the_re_read_fails(monkeypatch: pytest.Monke
 def test_without_a_label_the_first_code_on_the_first_page_is_taken(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(extract, "ocr_region", FakeRegions({}))
+    monkeypatch.setattr(extract, "ocr_region", FakeRegions())
     first = _page([[("Tiliote", (200, 300, 400, 340)), (CODE_2000, (500, 300, 800, 340))]])
     second = _page([[("Liite", (200, 300, 400, 340)), (CODE_1900, (500, 300, 800, 340))]], 2)
     finding = find_hetu([first, second], OcrSettings(), today=TODAY)
@@ -194,7 +195,7 @@ def test_without_a_label_the_first_code_on_the_first_page_is_taken(
 
 
 def test_a_corrected_code_in_plain_text_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(extract, "ocr_region", FakeRegions({}))
+    monkeypatch.setattr(extract, "ocr_region", FakeRegions())
     page = _page([[("Asiakas", (200, 300, 400, 340)), ("O10594Y9032", (500, 300, 800, 340))]])
     assert find_hetu([page], OcrSettings(), today=TODAY).method == "corrected"
 
@@ -205,7 +206,7 @@ def test_an_invalid_code_by_the_label_gives_none_and_is_not_logged(
     """GIVEN the only code on the page fails its checksum, both as read and as re-read
     WHEN the hetu is looked for THEN none is returned, and no log line holds the digits."""
     wrong = CODE_1900[:-1] + "4"
-    monkeypatch.setattr(extract, "ocr_region", FakeRegions({VALUE_BOX[1] + 5: wrong}))
+    monkeypatch.setattr(extract, "ocr_region", FakeRegions(wrong, wrong, wrong))
     with caplog.at_level(logging.DEBUG, logger="scanner_agent.extract"):
         finding = find_hetu([_form_page(wrong)], OcrSettings(), today=TODAY)
     assert finding == extract.HetuFinding(None, "none", 0)
@@ -215,7 +216,7 @@ def test_an_invalid_code_by_the_label_gives_none_and_is_not_logged(
 def test_a_found_code_is_logged_masked_only(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(extract, "ocr_region", FakeRegions({VALUE_BOX[1] + 5: CODE_1900}))
+    monkeypatch.setattr(extract, "ocr_region", FakeRegions(CODE_1900))
     with caplog.at_level(logging.DEBUG, logger="scanner_agent.extract"):
         assert find_hetu([_form_page(CODE_1900)], OcrSettings(), today=TODAY).code == CODE_1900
     assert "010594Y***2" in caplog.text
@@ -223,6 +224,6 @@ def test_a_found_code_is_logged_masked_only(
 
 
 def test_no_code_anywhere_gives_none(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(extract, "ocr_region", FakeRegions({}))
+    monkeypatch.setattr(extract, "ocr_region", FakeRegions())
     page = _page([[("Vuokrasopimus", (200, 300, 600, 340))]])
     assert find_hetu([page], OcrSettings(), today=TODAY) == extract.HetuFinding(None, "none", 0)
