@@ -121,7 +121,7 @@ def process_key(key: str, ctx: WorkerContext) -> Result:
 
 
 def _fetch(info: ObjectInfo, ctx: WorkerContext) -> bytes:
-    # The listing's size is checked before the download, so an oversized object is never
+    # The store's size is checked before the download, so an oversized object is never
     # read into memory; verify_bundle checks the bytes themselves again.
     if info.size > ctx.limits.max_bundle_bytes:
         raise BundleRejected(RejectCode.TOO_LARGE, f"object is {info.size} bytes, limit "
