@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from classifiers.base import Kind
+from classifiers.errors import AdminError
 
 CODE_PATTERN = re.compile(r"^[A-Z]{1,3} [0-9]{1,3}$")
 # Written forms seen on paper and in OCR: "TO1", "TO 1", "to 1r", "AT 1e", "SV178", "Y121r".
@@ -25,7 +26,7 @@ _RAW_CODE = re.compile(r"^\s*([A-Za-z]{1,3})\s*([0-9]{1,3})\s*([reoREO])?\s*$")
 _ATTACHMENT_KINDS = frozenset(k for k in get_args(Kind) if k.startswith("attachment/"))
 
 
-class CatalogueError(ValueError):
+class CatalogueError(AdminError):
     """The catalogue file is missing, not TOML, or has an entry that breaks the format."""
 
 
