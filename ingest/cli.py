@@ -215,8 +215,8 @@ def run(
     import signal
     import threading
 
+    from aspa_contract.logs import setup_logging
     from ingest.worker import run_workers
-    from scanner_agent.logs import setup_logging
 
     cfg = load_ingest_config(config)
     setup_logging(json_logs)

@@ -25,6 +25,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 
 from aspa_contract.hetu import redact
+from aspa_contract.instants import utc_text
 from aspa_contract.layout import archive_key, parse_incoming_key, quarantine_key
 from aspa_contract.storage import (
     ObjectInfo,
@@ -46,7 +47,7 @@ from ingest.db import (
 from ingest.db.models import Case
 from ingest.discover import INCOMING_PREFIX, QueueMessage, SqsSource, listed_keys
 from ingest.errors import BundleRejected, RejectCode
-from ingest.receipt import load_receipt, utc_text, write_receipt
+from ingest.receipt import load_receipt, write_receipt
 from ingest.settings import IngestConfig, IngestConfigError
 from ingest.verify import DEFAULT_LIMITS, Limits, VerifiedBundle, verify_bundle
 

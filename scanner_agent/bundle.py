@@ -7,13 +7,14 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from ulid import ULID
 
 from aspa_contract import MANIFEST_NAME, SCHEMA_ID, validate_manifest
 from aspa_contract.hetu import redact
+from aspa_contract.instants import utc_text
 from classifiers.base import Classification
 
 AGENT_VERSION = "aspa-agent/0.1.0"
@@ -82,13 +83,6 @@ def build_bundle(
 
 def document_file_name(position: int) -> str:
     return f"{position:03d}.pdf"
-
-
-def utc_text(instant: datetime) -> str:
-    """``2026-11-27T08:15:00Z``: the one instant format in manifests and receipts."""
-    if instant.tzinfo is None:
-        raise ValueError("naive datetime: give instants with a time zone")
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _visit(handover: Handover) -> dict[str, str] | None:

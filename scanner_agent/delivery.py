@@ -31,6 +31,7 @@ from typing import Any
 from aspa_contract import MANIFEST_NAME
 from aspa_contract.durable import fsync_dir
 from aspa_contract.layout import BUNDLE_ID, incoming_key, receipt_key
+from aspa_contract.receipt import SCHEMA as RECEIPT_SCHEMA
 from aspa_contract.storage import (
     ObjectNotFound,
     Storage,
@@ -325,6 +326,8 @@ def parse_receipt(raw: bytes, bundle_id: str, point_id: str | None = None) -> Re
         raise ValueError(f"not JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise ValueError("not a JSON object")
+    if data.get("schema", RECEIPT_SCHEMA) != RECEIPT_SCHEMA:
+        raise ValueError(f"schema {data.get('schema')!r} is not {RECEIPT_SCHEMA}")
     if data.get("bundle_id") != bundle_id:
         raise ValueError(f"names bundle {data.get('bundle_id')!r}, not {bundle_id}")
     if point_id is not None and data.get("point_id", point_id) != point_id:

@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from aspa_contract.hetu import redact
+from aspa_contract.logs import setup_logging
 from scanner_agent.doctor import Check
-from scanner_agent.logs import setup_logging
 from scanner_agent.pipeline import Outcome, summary_line
 
 console = Console(stderr=True)

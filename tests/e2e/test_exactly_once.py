@@ -31,7 +31,6 @@ from ingest.db.models import BundleException, Case
 from tests.bundles import TEST_HETU, valid_bundle
 from tests.s3server import REGION, MotoServer, S3Bucket
 
-pytest_plugins = ["tests.postgres"]
 pytestmark = pytest.mark.integration
 
 BUNDLES = 50

@@ -38,7 +38,6 @@ from tests.bundles import (
 )
 from tests.s3server import REGION, MotoServer, S3Bucket
 
-pytest_plugins = ["tests.postgres"]
 pytestmark = pytest.mark.integration
 
 HELSINKI = ZoneInfo("Europe/Helsinki")

@@ -43,7 +43,6 @@ from ingest.errors import RejectCode
 from ingest.verify import VerifiedBundle, verify_bundle
 from tests.bundles import TEST_HETU, valid_bundle
 
-pytest_plugins = ["tests.postgres"]
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
