@@ -1,16 +1,23 @@
-"""``aspa-agent demo``: the main job on the embedded default, with sample scans dropped in.
+"""``aspa-agent demo``: the main job on the embedded default, agent and Kela's ingest together.
 
-Renders a few synthetic Kela forms (test identity codes only), drops them into the inbox as a
-network scanner would, runs the agent until they have become bundles (or gone to quarantine),
-prints a summary, and keeps watching until Ctrl-C unless ``--once``.
+Storage is a local folder (``var/store``, the ``file:`` backend) and the case register is SQLite
+(``var/ingest.db``): no servers. Sample scans (synthetic forms, test identity codes only) are
+dropped into the inbox as a network scanner would; each becomes a bundle, is delivered, is
+registered as a pending case, and its receipt comes back to the agent, which then deletes its
+local copies. Keeps watching (printing each new case) until Ctrl-C, unless ``--once``.
+
+This is the only place where the agent starts the ingest: a convenience for trying it out.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 from rich.console import Console
@@ -20,46 +27,52 @@ from aspa_contract.hetu import mask
 from classifiers.catalogue import load_catalogue
 from classifiers.loading import load_classifier
 from classifiers.synth import render_attachment, render_form
+from ingest.settings import load_ingest_config
+from ingest.worker import run_workers
 from scanner_agent.config import AgentConfig
+from scanner_agent.delivery import delivery_status
 from scanner_agent.pipeline import Outcome
 from scanner_agent.service import Service
 
-console = Console()
+# A pipe or CI log is not 80 columns wide by nature: do not squeeze case references.
+console = Console(width=None if sys.stdout.isatty() else 150)
+SAMPLE_JOBS = 4
+WAIT_S = 600.0
 
 
 def run_demo(config: AgentConfig, once: bool) -> list[Outcome]:
-    """Drop the samples, process them, print the summary; then watch on unless ``once``."""
+    """Start ingest and agent, drop the samples, show them become cases; then watch on."""
+    config = _with_local_delivery(config)
     outcomes: list[Outcome] = []
+    stop = threading.Event()
     service = Service(config, load_classifier(config.classifier.catalogue,
                                               config.classifier.model),
-                      on_outcome=outcomes.append)
+                      on_outcome=outcomes.append, stop_event=stop)
     service.make_folders()
-    expected = drop_samples(config.paths.inbox)
-    console.print(f"dropped {expected} sample scans into {config.paths.inbox}; reading them …")
-    worker = threading.Thread(target=service.run, name="agent")
-    worker.start()
+    threads = [threading.Thread(target=service.run, name="agent"),
+               threading.Thread(target=run_workers, args=(_ingest_config(config), stop),
+                                name="ingest")]
+    for thread in threads:
+        thread.start()
+    drop_samples(config.paths.inbox)
+    console.print(f"dropped {SAMPLE_JOBS} sample scans into {config.paths.inbox}; "
+                  "reading, delivering and registering them …")
     try:
-        while len(outcomes) < expected and worker.is_alive():
-            time.sleep(0.2)
-        print_summary(outcomes)
+        _wait(lambda: len(outcomes) >= SAMPLE_JOBS and _all_receipted(config, outcomes), threads)
+        print_summary(config, outcomes)
         if not once:
-            console.print(f"watching {config.paths.inbox} for more scans; Ctrl-C to stop")
-            seen = len(outcomes)
-            while worker.is_alive():
-                time.sleep(0.5)
-                for outcome in outcomes[seen:]:
-                    print_summary([outcome])
-                seen = len(outcomes)
+            _watch(config, outcomes, threads)
     except KeyboardInterrupt:
         pass
     finally:
-        service.stop()
-        worker.join()
+        stop.set()
+        for thread in threads:
+            thread.join()
     return outcomes
 
 
-def drop_samples(inbox: Path) -> int:
-    """Write the sample jobs into ``inbox`` the way a scanner does; returns how many jobs."""
+def drop_samples(inbox: Path) -> None:
+    """Write the sample jobs into ``inbox`` the way a scanner does."""
     catalogue = load_catalogue()
     stamp = time.strftime("%H%M%S")
     to1 = render_form(catalogue.by_code("TO 1")[0], "fi", seed=1)
@@ -76,22 +89,74 @@ def drop_samples(inbox: Path) -> int:
     broken = inbox / f"demo-{stamp}-katkennut.png"
     _save(to1.pages[:1], broken)
     os.truncate(broken, broken.stat().st_size // 3)  # a transfer that died halfway
-    return 4
 
 
-def print_summary(outcomes: list[Outcome]) -> None:
-    table = Table("input", "result", "documents", "hetu")
+def print_summary(config: AgentConfig, outcomes: list[Outcome]) -> None:
+    """One row per input: its case at Kela (with receipt) or why it is in quarantine."""
+    receipts = _receipts(config)
+    table = Table("input", "result", "case (arrival)", "documents", "hetu")
     for outcome in outcomes:
         if outcome.bundle is None:
             reason = outcome.rejected.code.value if outcome.rejected else "?"
-            table.add_row(outcome.name, f"[red]quarantine[/] ({reason})", "", "")
+            table.add_row(outcome.name, f"[red]quarantine[/] ({reason})", "", "", "")
             continue
         manifest = outcome.bundle.manifest
+        receipt = receipts.get(outcome.bundle.bundle_id, {})
+        case = receipt.get("case_ref") or "[yellow]waiting for receipt[/]"
+        arrival = f" ({receipt['received_at']})" if receipt.get("received_at") else ""
         docs = ", ".join(f"{d['form_code'] or d['kind']} ({d['pages']} p)"
                          for d in manifest["documents"])
-        table.add_row(outcome.name, f"[green]bundle[/] {outcome.bundle.bundle_id}", docs,
+        table.add_row(outcome.name, "[green]pending at Kela[/]", case + arrival, docs,
                       mask(manifest["customer"]["hetu"]) or "-")
     console.print(table)
+
+
+def _with_local_delivery(config: AgentConfig) -> AgentConfig:
+    if config.delivery.enabled:
+        return config
+    store = config.paths.var_dir / "store"
+    store.mkdir(parents=True, exist_ok=True)
+    delivery = config.delivery.model_copy(update={
+        "storage_url": f"file:{store}", "outbox_poll_s": 0.5, "receipt_poll_s": 1.0})
+    return config.model_copy(update={"delivery": delivery})
+
+
+def _ingest_config(config: AgentConfig) -> Any:
+    var = config.paths.var_dir
+    return load_ingest_config(None, storage_url=config.delivery.storage_url,
+                              db_url=f"sqlite:///{var / 'ingest.db'}", reconcile_interval_s=1.0)
+
+
+def _receipts(config: AgentConfig) -> dict[str, dict[str, Any]]:
+    return {row["bundle_id"]: row for row in delivery_status(config, receipted_limit=1000)}
+
+
+def _all_receipted(config: AgentConfig, outcomes: list[Outcome]) -> bool:
+    receipts = _receipts(config)
+    return all(receipts.get(o.bundle.bundle_id, {}).get("case_ref")
+               for o in outcomes if o.bundle is not None)
+
+
+def _wait(done: Callable[[], bool], threads: list[threading.Thread]) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not done():
+        if not all(t.is_alive() for t in threads):
+            raise RuntimeError("the agent or the ingest stopped; see the log above")
+        if time.monotonic() > deadline:
+            console.print("[yellow]still waiting after 10 minutes; showing what is there[/]")
+            return
+        time.sleep(0.3)
+
+
+def _watch(config: AgentConfig, outcomes: list[Outcome], threads: list[threading.Thread]) -> None:
+    console.print(f"watching {config.paths.inbox} for more scans; Ctrl-C to stop")
+    shown = len(outcomes)
+    while all(t.is_alive() for t in threads):
+        time.sleep(0.5)
+        fresh = outcomes[shown:]
+        if fresh and _all_receipted(config, fresh):
+            print_summary(config, fresh)
+            shown += len(fresh)
 
 
 def _save(pages: list[Image.Image], path: Path) -> None:
