@@ -34,11 +34,14 @@ def corpus(
 def train(
     dataset: Annotated[Path, typer.Argument(help="Dataset folder with labels.csv.")],
     out: Annotated[Path, typer.Option("--out", help="Model file to write.")],
+    threshold: Annotated[float | None, typer.Option(
+        "--threshold", min=0.0, max=1.0,
+        help="Abstain below this probability; default 0.5 (pick one with `threshold`).")] = None,
 ) -> None:
     """Train a calibrated model on a dataset and write it atomically."""
     from classifiers.training import train_command
 
-    raise typer.Exit(train_command(dataset, out))
+    raise typer.Exit(train_command(dataset, out, threshold=threshold))
 
 
 @app.command()

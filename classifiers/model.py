@@ -252,4 +252,4 @@ def _coefficients(calibrated: CalibratedClassifierCV) -> np.ndarray:
 def _feature_evidence(name: str, value: float, contribution: float) -> Evidence:
     """``word__hakemus`` → Evidence("feature:word", "'hakemus' = 0.21", 0.84)."""
     branch, _, feature = name.partition("__")
-    return Evidence(f"feature:{branch}", f"{feature!r} = {value:.2f}", round(contribution, 3))
+    return Evidence(f"feature:{branch}", f"{feature!r} = {value:.2f}", round(float(contribution), 3))

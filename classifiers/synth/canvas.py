@@ -31,10 +31,17 @@ class Fonts:
 
     @classmethod
     def from_path(cls, font_path: Path | None) -> Fonts:
-        """DejaVu Sans by default; for ``Foo.ttf`` use ``Foo-Bold.ttf`` as bold when present."""
+        """DejaVu Sans by default; the bold face is found by the usual file names.
+
+        ``Foo.ttf`` → ``Foo-Bold.ttf`` (DejaVu) or ``FooBold.ttf`` (FreeFont);
+        ``Foo-Regular.ttf`` → ``Foo-Bold.ttf`` (Liberation).
+        """
         regular = font_path or DEFAULT_FONT
-        bold = regular.with_name(regular.stem + "-Bold" + regular.suffix)
-        return cls(regular, bold if bold.exists() else regular)
+        stem = regular.stem.removesuffix("-Regular")
+        candidates = (f"{stem}-Bold", f"{stem}Bold")
+        bold = next((regular.with_name(name + regular.suffix) for name in candidates
+                     if regular.with_name(name + regular.suffix).exists()), regular)
+        return cls(regular, bold)
 
 
 @lru_cache(maxsize=64)

@@ -1,0 +1,129 @@
+"""Scanned paper in, pending case at Kela out: agent and ingest together on real parts.
+
+GIVEN the agent (real watcher, tesseract, delivery) and the ingest (real worker, register)
+      sharing an exchange store: moto's S3 + SQS with PostgreSQL, or a folder with SQLite
+WHEN a Finnish TO 1 and a sub-folder with a Swedish AT 1 and a pay slip land in the inbox
+THEN each becomes one pending case with the right form codes, customer and pages, the receipts
+     come back to the agent, and the agent's local copies (bundle and scans) are gone.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session, selectinload
+
+from aspa_contract.storage import open_storage
+from classifiers.catalogue import load_catalogue
+from classifiers.synth import render_attachment, render_form
+from ingest.db.models import Case
+from ingest.settings import IngestConfig, SqsSettings
+from ingest.worker import run_workers
+from scanner_agent.config import AgentConfig
+from scanner_agent.delivery import delivery_status
+from tests.agent_runner import running_agent
+from tests.integration.test_ingest_worker import notify_queue
+from tests.s3server import REGION, MotoServer, S3Bucket
+
+pytestmark = pytest.mark.integration
+
+
+@contextmanager
+def running_ingest(config: IngestConfig) -> Iterator[threading.Thread]:
+    stop = threading.Event()
+    thread = threading.Thread(target=run_workers, args=(config, stop), name="ingest-under-test")
+    thread.start()
+    try:
+        yield thread
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+
+
+def _drop_scans(inbox: Path) -> dict[str, Any]:
+    catalogue = load_catalogue()
+    to1 = render_form(catalogue.by_code("TO 1")[0], "fi", seed=31, pages=2)
+    at1 = render_form(catalogue.by_code("AT 1")[0], "sv", seed=32, pages=1)
+    slip = render_attachment("attachment/pay_slip", "sv", seed=33)
+    staging = inbox.parent / "staging"
+    staging.mkdir(parents=True)
+    inbox.mkdir(parents=True, exist_ok=True)
+    to1.pages[0].save(staging / "hakemus.tif", save_all=True, append_images=to1.pages[1:],
+                      dpi=(300, 300), compression="tiff_deflate")
+    (staging / "kund").mkdir()
+    at1.pages[0].save(staging / "kund" / "1-ansokan.png", dpi=(300, 300))
+    slip.pages[0].save(staging / "kund" / "2-lonespec.png", dpi=(300, 300))
+    (staging / "kund" / ".done").touch()
+    (staging / "hakemus.tif").rename(inbox / "hakemus.tif")
+    (staging / "kund").rename(inbox / "kund")
+    return {"hakemus.tif": (to1.hetu, [("TO 1", "form", 2)]),
+            "kund": (at1.hetu, [("AT 1", "form", 1), (None, "attachment/pay_slip", 1)])}
+
+
+def _scan_to_case(agent_config: AgentConfig, storage_url: str, storage_settings: Any,
+                  ingest: IngestConfig) -> None:
+    delivery = agent_config.delivery.model_copy(update={
+        "storage_url": storage_url, "storage": storage_settings,
+        "outbox_poll_s": 0.2, "receipt_poll_s": 0.5, "backoff_base_s": 0.2})
+    config = agent_config.model_copy(update={"delivery": delivery})
+    expected = _drop_scans(config.paths.inbox)
+
+    with running_ingest(ingest), running_agent(config) as agent:
+        outcomes = agent.wait_for(2)
+        bundle_ids = {o.name: o.bundle.bundle_id for o in outcomes if o.bundle is not None}
+        assert set(bundle_ids) == set(expected)
+        deadline = time.monotonic() + 120
+        while not all(row["state"] == "receipted" for row in delivery_status(config)
+                      if row["bundle_id"] in bundle_ids.values()) or \
+                len(delivery_status(config)) < 2:
+            assert time.monotonic() < deadline, delivery_status(config)
+            time.sleep(0.2)
+
+    receipts = {row["bundle_id"]: row for row in delivery_status(config)}
+    engine = create_engine(ingest.db_url)
+    with Session(engine) as session:
+        cases = {c.bundle_id: c for c in session.scalars(
+            select(Case).options(selectinload(Case.documents)))}
+    engine.dispose()
+    assert len(cases) == 2
+    for name, bundle_id in bundle_ids.items():
+        hetu, documents = expected[name]
+        case = cases[bundle_id]
+        assert case.status == "pending"
+        assert case.hetu == hetu
+        assert [(d.form_code, d.kind, d.pages) for d in case.documents] == documents
+        assert receipts[bundle_id]["case_ref"] == case.case_ref
+        assert not (config.paths.done / bundle_id).exists(), "scans outlived the receipt"
+    assert list(config.paths.outbox.glob("*.zip")) == []
+    store = open_storage(storage_url, storage_settings)
+    assert sorted(o.key.rsplit("/", 1)[1] for o in store.list("receipts/")) == sorted(
+        f"{b}.json" for b in bundle_ids.values())
+    assert list(store.list("incoming/")) == []
+
+
+def test_scans_become_pending_cases_over_s3_sqs_and_postgresql(
+        agent_config: AgentConfig, moto_server: MotoServer, s3_bucket: S3Bucket,
+        pg_url: str) -> None:
+    queue_url = notify_queue(moto_server, s3_bucket, f"{s3_bucket.name}-e2e")
+    ingest = IngestConfig(
+        storage_url=s3_bucket.url, storage=s3_bucket.settings, db_url=pg_url,
+        queue_url=queue_url, reconcile_interval_s=3600,
+        sqs=SqsSettings(endpoint_url=moto_server.endpoint_url, region=REGION, wait_time_s=1,
+                        visibility_timeout_s=30))
+    _scan_to_case(agent_config, s3_bucket.url, s3_bucket.settings, ingest)
+
+
+def test_scans_become_pending_cases_over_a_folder_and_sqlite(
+        agent_config: AgentConfig, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    store.mkdir()
+    ingest = IngestConfig(storage_url=f"file:{store}", db_url=f"sqlite:///{tmp_path}/cases.db",
+                          reconcile_interval_s=0.5)
+    _scan_to_case(agent_config, f"file:{store}", agent_config.delivery.storage, ingest)
