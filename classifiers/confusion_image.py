@@ -62,7 +62,7 @@ def draw_confusion(labels: Sequence[str], counts: Sequence[Sequence[int]],
 def _cell(draw: ImageDraw.ImageDraw, at: tuple[int, int], count: int, total: int, *,
           right: bool) -> None:
     share = count / total if total else 0.0
-    colour = _shade(_RIGHT if right else _WRONG, share) if count else _WHITE
+    colour = _shade(_RIGHT if right else _WRONG, share, right=right) if count else _WHITE
     x, y = at
     draw.rectangle((x, y, x + CELL, y + CELL), fill=colour, outline=_GRID)
     if count:
@@ -72,9 +72,11 @@ def _cell(draw: ImageDraw.ImageDraw, at: tuple[int, int], count: int, total: int
         draw.text((x + CELL / 2, y + CELL / 2), text, font=cell_font, fill=ink, anchor="mm")
 
 
-def _shade(colour: tuple[int, int, int], share: float) -> tuple[int, int, int]:
-    """``colour`` mixed into white: a light tint for a small share, full colour for all."""
-    strength = 0.15 + 0.85 * share
+def _shade(colour: tuple[int, int, int], share: float, *, right: bool) -> tuple[int, int, int]:
+    """``colour`` mixed into white: a tint for a small share, full colour for all. An error
+    starts darker than a right answer: a single one must still catch the eye."""
+    base = 0.15 if right else 0.35
+    strength = base + (1 - base) * share
     r, g, b = (round(255 + (c - 255) * strength) for c in colour)
     return (r, g, b)
 

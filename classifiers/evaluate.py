@@ -52,13 +52,10 @@ def evaluate_command(dataset: Path, model: Path | None, *, as_json: bool = False
     result = evaluation(dataset, classifier, predictions)
     if report_dir is None and not as_json:
         report_dir = _new_report_dir(dataset)
-    if report_dir is not None:
-        summary = write_report(report_dir, result, predictions)
-        print(f"report written to {summary}", file=sys.stderr if as_json else sys.stdout)
-    if as_json:
-        print(json.dumps(result, ensure_ascii=False))
-    else:
-        print(summary_text(result))
+    summary = write_report(report_dir, result, predictions) if report_dir else None
+    print(json.dumps(result, ensure_ascii=False) if as_json else summary_text(result))
+    if summary is not None:
+        print(f"report: {summary}", file=sys.stderr if as_json else sys.stdout)
     return 0
 
 
@@ -87,6 +84,9 @@ def threshold_command(dataset: Path, model: Path | None) -> int:
     current = getattr(classifier, "threshold", None)
     print(f"classifier {classifier.version} ({name}) on {dataset}: {len(samples)} documents")
     print(threshold_text(threshold_curve(probas), current))
+    if current is not None:
+        print("to use another threshold, retrain with: aspa-classifiers train TRAINING_SET "
+              "--out MODEL --threshold T")
     return 0
 
 

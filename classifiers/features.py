@@ -27,6 +27,9 @@ from classifiers.titles import words
 
 # Vocabulary caps keep the model file small (coefficients are classes x features floats) and
 # prediction fast; the synthetic corpus and real forms share most of their words anyway.
+# A term must occur in MIN_DOCUMENTS documents to be kept, so one customer's name or identity
+# code in a training scan never becomes part of the model file.
+MIN_DOCUMENTS = 2
 WORD_FEATURES = 3000
 CHAR_FEATURES = 4000
 ZONE_FEATURES = 1500
@@ -134,14 +137,21 @@ class Take(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 def build_pipeline() -> FeatureUnion:
     """The unfitted feature pipeline: records in, one sparse row per document out."""
     return FeatureUnion([
-        ("word", Pipeline([("take", Take("text")), ("tfidf", TfidfVectorizer(
-            lowercase=False, token_pattern=r"(?u)\b\w+\b", ngram_range=(1, 2),
-            max_features=WORD_FEATURES, sublinear_tf=True, dtype=np.float32))])),
-        ("char", Pipeline([("take", Take("text")), ("tfidf", TfidfVectorizer(
-            lowercase=False, analyzer="char_wb", ngram_range=(3, 5),
-            max_features=CHAR_FEATURES, sublinear_tf=True, dtype=np.float32))])),
-        ("zone", Pipeline([("take", Take("zones")), ("tfidf", TfidfVectorizer(
-            lowercase=False, token_pattern=r"\S+", ngram_range=(1, 2), binary=True,
-            max_features=ZONE_FEATURES, dtype=np.float32))])),
+        ("word", _tfidf("text", token_pattern=r"(?u)\b\w+\b", ngram_range=(1, 2),
+                        max_features=WORD_FEATURES, sublinear_tf=True)),
+        ("char", _tfidf("text", analyzer="char_wb", ngram_range=(3, 5),
+                        max_features=CHAR_FEATURES, sublinear_tf=True)),
+        ("zone", _tfidf("zones", token_pattern=r"\S+", ngram_range=(1, 2), binary=True,
+                        max_features=ZONE_FEATURES)),
         ("rules", Pipeline([("take", Take("rules")), ("dict", DictVectorizer())])),
     ])
+
+
+def _tfidf(field: str, **options: Any) -> Pipeline:
+    """One TF-IDF branch over a text field (already lower-cased where it matters).
+
+    float32: half the memory of float64, and plenty for TF-IDF weights.
+    """
+    vectorizer = TfidfVectorizer(lowercase=False, min_df=MIN_DOCUMENTS, dtype=np.float32,
+                                 **options)
+    return Pipeline([("take", Take(field)), ("tfidf", vectorizer)])

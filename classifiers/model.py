@@ -136,10 +136,10 @@ class ModelClassifier:
         """Why the answer must be ``unknown`` (see the module docstring), or None."""
         if label == UNKNOWN:
             return "looks like the out-of-catalogue examples"
-        if p < self.threshold:
-            return f"best label {label} p={p:.3f} is below the threshold {self.threshold:.2f}"
         if label not in self._allowed:
             return f"{label} is not in the form catalogue this agent uses"
+        if p < self.threshold:
+            return f"best label {label} p={p:.3f} is below the threshold {self.threshold:.2f}"
         printed = self._printed_code(rule)
         code = label.partition("/")[0]
         if printed is not None and printed != code and not label.startswith("attachment/"):

@@ -28,7 +28,7 @@ from classifiers.metrics import Prediction, confusion
 from classifiers.tables import HEADLINE, fmt, goal_text, verdict
 
 MAX_MISTAKES = 20
-THUMB_HEIGHT = 360
+THUMB_HEIGHT = 420
 THUMB_PAGES = 3
 MAX_HETU_ROWS = 50
 _STYLE = """
@@ -50,8 +50,8 @@ class Mistake:
     @property
     def title(self) -> str:
         p = self.prediction
-        how = "answered" if p.answered else "abstained on"
-        return f"row {p.row}: {how} {p.label} as {p.predicted} (confidence {p.confidence:.2f})"
+        said = f"answered as {p.predicted}" if p.answered else "came out unknown"
+        return f"row {p.row}: {p.label} {said} (confidence {p.confidence:.2f})"
 
 
 def write_report(folder: Path, result: dict[str, Any], predictions: Sequence[Prediction],
@@ -123,6 +123,16 @@ def _files(p: Prediction) -> str:
     return redact("; ".join(f.name for f in p.files)) or "?"
 
 
+def _headline_rows(result: dict[str, Any]) -> list[list[str]]:
+    return [[title, fmt(result.get(k), kind), goal_text(k), verdict(k, result.get(k))]
+            for k, title, kind in HEADLINE]
+
+
+def _per_class_rows(result: dict[str, Any]) -> list[list[str]]:
+    return [[label, str(c["support"]), str(c["predicted"]), fmt(c["precision"], "rate"),
+             fmt(c["recall"], "rate")] for label, c in result["per_class"].items()]
+
+
 def _hetu_misses(predictions: Sequence[Prediction]) -> list[Prediction]:
     return [p for p in predictions if p.hetu_found != p.hetu_truth]
 
@@ -140,12 +150,10 @@ def markdown(result: dict[str, Any], mistakes: Sequence[Mistake], wrong_total: i
            f"- evaluated at: {result['evaluated_at']}",
            f"- every goal met: {'yes' if result['goals_met'] else 'no'}", "",
            "| metric | value | goal | |", "|---|---:|---|---|"]
-    out += [f"| {title} | {fmt(result.get(k), kind)} | {goal_text(k)} | {verdict(k, result.get(k))} |"
-            for k, title, kind in HEADLINE]
+    out += ["| " + " | ".join(row) + " |" for row in _headline_rows(result)]
     out += ["", "## Per class", "", "| label | documents | answered as | precision | recall |",
             "|---|---:|---:|---:|---:|"]
-    out += [f"| {_md(label)} | {c['support']} | {c['predicted']} | {fmt(c['precision'], 'rate')}"
-            f" | {fmt(c['recall'], 'rate')} |" for label, c in result["per_class"].items()]
+    out += ["| " + " | ".join(map(_md, row)) + " |" for row in _per_class_rows(result)]
     out += ["", "## Confusion matrix", "", "![confusion matrix](confusion.png)", "",
             f"## Worst mistakes ({len(mistakes)} of {wrong_total} wrong or abstained)", ""]
     for m in mistakes:
@@ -184,14 +192,12 @@ def html_page(result: dict[str, Any], mistakes: Sequence[Mistake], wrong_total: 
             f"<code>{e(result['classifier'])}</code>{threshold}<br>evaluated at "
             f"{e(result['evaluated_at'])}<br>every goal met: "
             f"{'yes' if result['goals_met'] else 'no'}</p>"]
-    rows = [[title, fmt(result.get(k), kind), goal_text(k), verdict(k, result.get(k))]
-            for k, title, kind in HEADLINE]
-    per_class = [[label, str(c["support"]), str(c["predicted"]), fmt(c["precision"], "rate"),
-                  fmt(c["recall"], "rate")] for label, c in result["per_class"].items()]
     body = [
-        "<h1>Classifier evaluation</h1>", *head, _table(["metric", "value", "goal", ""], rows),
+        "<h1>Classifier evaluation</h1>", *head,
+        _table(["metric", "value", "goal", ""], _headline_rows(result)),
         "<h2>Per class</h2>",
-        _table(["label", "documents", "answered as", "precision", "recall"], per_class),
+        _table(["label", "documents", "answered as", "precision", "recall"],
+               _per_class_rows(result)),
         "<h2>Confusion matrix</h2>",
         _image(folder / "confusion.png", "confusion.png", "confusion matrix"),
         f"<h2>Worst mistakes ({len(mistakes)} of {wrong_total} wrong or abstained)</h2>",

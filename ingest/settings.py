@@ -7,15 +7,15 @@ names the key and says how to fix it (see :func:`load_ingest_config`).
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from aspa_contract.config_files import load_settings
 from aspa_contract.storage import StorageConfigError, StorageSettings, parse_storage_url
 from ingest.errors import IngestError
 
@@ -102,47 +102,5 @@ def load_ingest_config(path: Path | None = None, **overrides: Any) -> IngestConf
     """
     file = path if path is not None else (DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.exists()
                                           else None)
-    data = _read_toml(file) if file is not None else {}
-    try:
-        merged = _deep_merge(data, IngestConfig().model_dump(exclude_unset=True))
-        for dotted, value in overrides.items():
-            merged = _deep_merge(merged, _nest(dotted, value))
-        return IngestConfig.model_validate(merged)
-    except ValidationError as exc:
-        raise IngestConfigError(_explain(exc, file)) from None
-
-
-def _read_toml(file: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise IngestConfigError(f"config file {file} does not exist; pass --config PATH") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise IngestConfigError(f"config file {file} is not valid TOML: {exc}") from None
-
-
-def _nest(dotted: str, value: Any) -> dict[str, Any]:
-    section, _, key = dotted.partition("__")
-    return {section: {key: value}} if key else {section: value}
-
-
-def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in top.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def _explain(exc: ValidationError, file: Path | None) -> str:
-    where = f" in {file}" if file else ""
-    lines = [f"invalid ingest configuration{where}:"]
-    for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"])
-        env = ENV_PREFIX + "__".join(str(p) for p in err["loc"]).upper()
-        # Never echo a URL back whole: it may hold a database password.
-        shown = "(hidden)" if "url" in key else repr(err.get("input"))
-        lines.append(f"  {key} = {shown}: {err['msg']}. Fix `{key}` in the file or set {env}.")
-    return "\n".join(lines)
+    return load_settings(IngestConfig, file, overrides, IngestConfigError,
+                         what="ingest configuration")

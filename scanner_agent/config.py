@@ -8,13 +8,13 @@ names the key and says how to fix it (see :func:`load_config`).
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from aspa_contract.config_files import load_settings
 from aspa_contract.storage import StorageConfigError, StorageSettings, parse_storage_url
 from scanner_agent.errors import ConfigError
 
@@ -196,59 +196,9 @@ class AgentConfig(BaseSettings):
 def load_config(path: Path | None = None, **overrides: Any) -> AgentConfig:
     """Read ``path`` (or ``config/agent.toml`` if present), apply ``ASPA_*`` and ``overrides``.
 
-    Environment variables win over the file; explicit ``overrides`` (from the CLI) win over both.
+    Environment variables win over the file; explicit ``overrides`` (``section__key``, from the
+    CLI) win over both. Raises :class:`ConfigError` naming each bad key and its fix.
     """
-    data: dict[str, Any] = {}
     file = path if path is not None else (DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.exists()
                                           else None)
-    if file is not None:
-        try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"config file {file} does not exist; pass --config PATH") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config file {file} is not valid TOML: {exc}") from None
-    try:
-        # BaseSettings gives init kwargs priority over env; we want env over file, so
-        # validate the file first, then let env fill what it sets.
-        config = _with_env(data)
-        for dotted, value in overrides.items():
-            config = _override(config, dotted, value)
-    except ValidationError as exc:
-        raise ConfigError(_explain(exc, file)) from None
-    return config
-
-
-def _with_env(file_data: dict[str, Any]) -> AgentConfig:
-    env_only = AgentConfig()
-    merged = _deep_merge(file_data, env_only.model_dump(exclude_unset=True))
-    return AgentConfig.model_validate(merged)
-
-
-def _override(config: AgentConfig, dotted: str, value: Any) -> AgentConfig:
-    section, _, key = dotted.partition("__")
-    data = config.model_dump()
-    data[section][key] = value
-    return AgentConfig.model_validate(data)
-
-
-def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in top.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def _explain(exc: ValidationError, file: Path | None) -> str:
-    where = f" in {file}" if file else ""
-    lines = [f"invalid configuration{where}:"]
-    for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"])
-        env = "ASPA_" + "__".join(str(p) for p in err["loc"]).upper()
-        shown = "(hidden)" if "url" in key or "secret" in key else repr(err.get("input"))
-        lines.append(f"  {key} = {shown}: {err['msg']}. "
-                     f"Fix `{key}` in the file or set {env}.")
-    return "\n".join(lines)
+    return load_settings(AgentConfig, file, overrides, ConfigError)

@@ -9,7 +9,7 @@ import pytest
 
 from scanner_agent.config import AgentConfig, load_config
 
-pytest_plugins = ["tests.s3server", "tests.postgres"]
+pytest_plugins = ["tests.s3server", "tests.postgres", "tests.exchange"]
 
 TESTS = Path(__file__).resolve().parent
 # Before python-sane's init anywhere in this process or its children: SANE's own `test`

@@ -9,10 +9,7 @@ THEN each becomes one pending case with the right form codes, customer and pages
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,27 +21,13 @@ from aspa_contract.storage import open_storage
 from classifiers.catalogue import load_catalogue
 from classifiers.synth import render_attachment, render_form
 from ingest.db.models import Case
-from ingest.settings import IngestConfig, SqsSettings
-from ingest.worker import run_workers
+from ingest.settings import IngestConfig
 from scanner_agent.config import AgentConfig
 from scanner_agent.delivery import delivery_status
 from tests.agent_runner import running_agent
-from tests.integration.test_ingest_worker import notify_queue
-from tests.s3server import REGION, MotoServer, S3Bucket
+from tests.exchange import Exchange, running_worker
 
 pytestmark = pytest.mark.integration
-
-
-@contextmanager
-def running_ingest(config: IngestConfig) -> Iterator[threading.Thread]:
-    stop = threading.Event()
-    thread = threading.Thread(target=run_workers, args=(config, stop), name="ingest-under-test")
-    thread.start()
-    try:
-        yield thread
-    finally:
-        stop.set()
-        thread.join(timeout=60)
 
 
 def _drop_scans(inbox: Path) -> dict[str, Any]:
@@ -75,7 +58,7 @@ def _scan_to_case(agent_config: AgentConfig, storage_url: str, storage_settings:
     config = agent_config.model_copy(update={"delivery": delivery})
     expected = _drop_scans(config.paths.inbox)
 
-    with running_ingest(ingest), running_agent(config) as agent:
+    with running_worker(ingest), running_agent(config) as agent:
         outcomes = agent.wait_for(2)
         bundle_ids = {o.name: o.bundle.bundle_id for o in outcomes if o.bundle is not None}
         assert set(bundle_ids) == set(expected)
@@ -109,15 +92,9 @@ def _scan_to_case(agent_config: AgentConfig, storage_url: str, storage_settings:
 
 
 def test_scans_become_pending_cases_over_s3_sqs_and_postgresql(
-        agent_config: AgentConfig, moto_server: MotoServer, s3_bucket: S3Bucket,
-        pg_url: str) -> None:
-    queue_url = notify_queue(moto_server, s3_bucket, f"{s3_bucket.name}-e2e")
-    ingest = IngestConfig(
-        storage_url=s3_bucket.url, storage=s3_bucket.settings, db_url=pg_url,
-        queue_url=queue_url, reconcile_interval_s=3600,
-        sqs=SqsSettings(endpoint_url=moto_server.endpoint_url, region=REGION, wait_time_s=1,
-                        visibility_timeout_s=30))
-    _scan_to_case(agent_config, s3_bucket.url, s3_bucket.settings, ingest)
+        agent_config: AgentConfig, exchange: Exchange) -> None:
+    """The ingest finds bundles only through SQS events (its listing waits an hour)."""
+    _scan_to_case(agent_config, exchange.bucket.url, exchange.bucket.settings, exchange.config)
 
 
 def test_scans_become_pending_cases_over_a_folder_and_sqlite(

@@ -9,8 +9,6 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,9 +22,8 @@ from ingest.db import list_cases, list_exceptions, make_engine, upgrade_database
 from ingest.db.models import Case
 from ingest.discover import SqsSource
 from ingest.errors import RejectCode
-from ingest.settings import IngestConfig, SqsSettings
 from ingest.verify import Limits
-from ingest.worker import Outcome, WorkerContext, process_key, queue_loop, run_workers
+from ingest.worker import Outcome, WorkerContext, process_key, queue_loop
 from tests.bundles import (
     edit_manifest,
     manifest_of,
@@ -36,83 +33,13 @@ from tests.bundles import (
     with_document,
     with_entry,
 )
-from tests.s3server import REGION, MotoServer, S3Bucket
+from tests.exchange import Exchange, running_worker
 
 pytestmark = pytest.mark.integration
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 # Only a guard against a hung test; nothing asserts how fast the worker is.
 DEADLINE_S = 60.0
-
-
-@dataclass
-class Exchange:
-    """A bucket whose incoming/ notifies an SQS queue, and the ingest config that uses both."""
-
-    server: MotoServer
-    bucket: S3Bucket
-    queue_url: str
-    config: IngestConfig
-
-    @property
-    def store(self) -> Storage:
-        return open_storage(self.bucket.url, self.bucket.settings)
-
-    def queued_messages(self) -> int:
-        """Messages still in the queue, taken or not (0 = every one was acknowledged)."""
-        attributes = self.server.client("sqs").get_queue_attributes(
-            QueueUrl=self.queue_url, AttributeNames=[
-                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])
-        return sum(int(value) for value in attributes["Attributes"].values())
-
-
-def notify_queue(server: MotoServer, bucket: S3Bucket, name: str) -> str:
-    """A new queue that receives the bucket's ObjectCreated events under the store's incoming/."""
-    sqs = server.client("sqs")
-    queue_url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue_url,
-                                   AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    server.client("s3").put_bucket_notification_configuration(
-        Bucket=bucket.name, NotificationConfiguration={"QueueConfigurations": [{
-            "QueueArn": arn, "Events": ["s3:ObjectCreated:*"],
-            "Filter": {"Key": {"FilterRules": [
-                {"Name": "prefix", "Value": f"{bucket.prefix}/incoming/"}]}}}]})
-    return queue_url
-
-
-@pytest.fixture
-def exchange(moto_server: MotoServer, s3_bucket: S3Bucket, pg_url: str) -> Exchange:
-    """S3 + SQS + a fresh PostgreSQL database; the listing runs only at start."""
-    queue_url = notify_queue(moto_server, s3_bucket, f"{s3_bucket.name}-events")
-    config = IngestConfig(
-        storage_url=s3_bucket.url, storage=s3_bucket.settings, db_url=pg_url,
-        queue_url=queue_url, reconcile_interval_s=3600,
-        sqs=SqsSettings(endpoint_url=moto_server.endpoint_url, region=REGION, wait_time_s=1,
-                        visibility_timeout_s=30))
-    return Exchange(moto_server, s3_bucket, queue_url, config)
-
-
-@contextmanager
-def running_worker(config: IngestConfig) -> Iterator[None]:
-    """``run_workers`` in a thread for the duration of the block; stopped and joined after."""
-    stop = threading.Event()
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            run_workers(config, stop)
-        except BaseException as exc:
-            failure.append(exc)
-
-    thread = threading.Thread(target=run, name="test-ingest")
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(timeout=DEADLINE_S)
-        assert not thread.is_alive(), "the worker did not stop"
-    assert not failure, f"run_workers failed: {failure[0]!r}"
 
 
 def wait_until(what: str, condition: Callable[[], bool]) -> None:
