@@ -43,7 +43,8 @@ def goal_text(key: str) -> str:
         return ""
     op, target = GOALS[key]
     kind = "ms" if key.startswith("classify_ms") else "rate"
-    return f"{'≥' if op == '>=' else '≤'} {fmt(target, kind)}"
+    sign = "=" if (op, target) == (">=", 1.0) else ("≥" if op == ">=" else "≤")
+    return f"{sign} {fmt(target, kind)}"
 
 
 def verdict(key: str, value: Any) -> str:
@@ -109,6 +110,7 @@ def threshold_text(rows: Sequence[dict[str, Any]], current: float | None) -> str
     """The coverage/error table; ◀ marks the smallest threshold that meets every goal."""
     best = next((r["threshold"] for r in rows if meets_goals(r)), None)
     cols = ("coverage", "accuracy", "confidently_wrong_rate", "unknown_as_form_rate")
+    titles = ("coverage", "accuracy", "confidently wrong", "unknown as form")
     lines = [f"{'threshold':>9} {'coverage':>9} {'accuracy':>9} {'conf.wrong':>10} "
              f"{'unk.→form':>9}"]
     for row in rows:
@@ -118,7 +120,7 @@ def threshold_text(rows: Sequence[dict[str, Any]], current: float | None) -> str
             "  (model's current threshold)" if current is not None
             and abs(row["threshold"] - current) < 1e-9 else "")
         lines.append(f"{row['threshold']:>9.2f} {cells}{marks}")
-    goals = ", ".join(f"{k} {goal_text(k)}" for k in cols)
+    goals = ", ".join(f"{t} {goal_text(k)}" for k, t in zip(cols, titles, strict=True))
     lines.append(f"goals: {goals}")
     lines.append(f"smallest threshold meeting every goal: {best:.2f}" if best is not None
                  else "no threshold meets every goal on this dataset")

@@ -33,7 +33,8 @@ class PointSettings(_Section):
 
 
 class PathSettings(_Section):
-    var_dir: Path = Field(Path("var"), description="Root of the agent's working folders.")
+    var_dir: Path = Field(Path("var"), validate_default=True,
+                          description="Root of the agent's working folders.")
 
     @field_validator("var_dir")
     @classmethod

@@ -58,3 +58,13 @@ def test_a_relative_var_dir_is_made_absolute_so_watcher_and_pipeline_paths_agree
     monkeypatch.chdir(tmp_path)
     config = load_config(None, paths__var_dir=Path("var"))
     assert config.paths.inbox == tmp_path / "var" / "inbox"
+
+
+def test_the_documented_example_states_exactly_the_defaults(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A default changed in code but not in config/agent.toml (or back) is caught here."""
+    for name in [n for n in __import__("os").environ if n.startswith("ASPA_")]:
+        monkeypatch.delenv(name)
+    from scanner_agent.config import AgentConfig
+
+    assert load_config(REPO / "config" / "agent.toml") == AgentConfig()
