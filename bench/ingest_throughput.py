@@ -19,6 +19,11 @@ Only the queue discovers bundles: the reconciling listing runs once at start (on
 bucket) and then every hour. Everything runs on this machine — moto_server, PostgreSQL, the
 uploader and the workers share its cores — so read the numbers as relative.
 
+Columns besides those: burst p50/p95 latency (mostly time queued behind the backlog), CPU per
+bundle in the burst of the worker processes, moto_server and the PostgreSQL backends serving the
+benchmark's database (SQLite's work is inside the workers), the share of all cores busy during
+the burst (any process, other users' included) and the 1-minute load average at the start.
+
     .venv/bin/python bench/ingest_throughput.py -n 200
 
 Starts and stops moto_server itself (free port), starts the local PostgreSQL cluster if it is
@@ -57,7 +62,7 @@ import boto3
 import psycopg
 from botocore.config import Config
 from psycopg import sql
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from aspa_contract.layout import incoming_key
@@ -96,8 +101,7 @@ class Phase:
     seconds: float  # first upload start → last registered_at
     upload_seconds: float  # first upload start → last upload return
     latencies_s: list[float]
-    ingest_cpu_s: float
-    moto_cpu_s: float
+    cpu_s: dict[str, float]  # "ingest" (the workers), "moto", "postgres" (its backends)
     machine_busy: float  # share of all cores' time not idle, any process
 
     @property
@@ -356,16 +360,16 @@ def make_bundles(count: int) -> list[Bundle]:
     return out
 
 
-def cpu_seconds(pids: Sequence[int]) -> float:
-    """User + system CPU of the processes ``pids`` so far (not their children)."""
-    total = 0
+def cpu_ticks(pids: Sequence[int]) -> dict[int, int]:
+    """User + system CPU ticks of each live process in ``pids`` so far (not its children)."""
+    ticks = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
-    return total / CLK_TCK
+        ticks[pid] = int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+    return ticks
 
 
 def machine_ticks() -> tuple[int, int]:
@@ -373,6 +377,38 @@ def machine_ticks() -> tuple[int, int]:
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     idle = values[3] + values[4]  # idle + iowait
     return sum(values) - idle, sum(values)
+
+
+@dataclass(frozen=True)
+class Watched:
+    """The processes whose CPU a phase reports."""
+
+    workers: Sequence[int]
+    moto: int
+    engine: Engine  # for PostgreSQL: finds the server processes of the benchmark's database
+
+    def postgres(self) -> list[int]:
+        """PIDs of the PostgreSQL backends serving the workers (none for SQLite, whose work
+        is done inside the workers)."""
+        if self.engine.dialect.name != "postgresql":
+            return []
+        with self.engine.connect() as connection:
+            # Our own polling connection is left out: it is the benchmark, not the ingest.
+            return list(connection.execute(text(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalars())
+
+    def snapshot(self) -> dict[str, dict[int, int]]:
+        """CPU ticks so far: workers, moto, postgres; and the machine's busy/total ticks."""
+        busy, total = machine_ticks()
+        return {"ingest": cpu_ticks(self.workers), "moto": cpu_ticks([self.moto]),
+                "postgres": cpu_ticks(self.postgres()), "machine": {0: busy, 1: total}}
+
+
+def cpu_used(before: dict[int, int], after: dict[int, int]) -> float:
+    """Seconds of CPU between two snapshots; a process that started in between counts from 0
+    (one that ended in between is lost: the workers' pooled connections live throughout)."""
+    return sum(ticks - before.get(pid, 0) for pid, ticks in after.items()) / CLK_TCK
 
 
 Upload = tuple[str, datetime, datetime]  # (bundle_id, PUT started, PUT returned)
@@ -424,14 +460,14 @@ def registered(engine: Engine, bundle_ids: Sequence[str], timeout_s: float
             select(Case.bundle_id, Case.registered_at).where(Case.bundle_id.in_(ids)))}
 
 
-def run_phase(upload_all: Callable[[], list[Upload]], engine: Engine,
-              worker_pids: Sequence[int], moto_pid: int, timeout_s: float) -> Phase:
+def run_phase(upload_all: Callable[[], list[Upload]], watched: Watched,
+              timeout_s: float) -> Phase:
     """Upload, wait for every case, and measure."""
-    ingest_cpu, moto_cpu, ticks = cpu_seconds(worker_pids), cpu_seconds([moto_pid]), \
-        machine_ticks()
+    before = watched.snapshot()
     uploads = upload_all()
-    cases = registered(engine, [bundle_id for bundle_id, _, _ in uploads], timeout_s)
-    busy, total = machine_ticks()
+    cases = registered(watched.engine, [bundle_id for bundle_id, _, _ in uploads], timeout_s)
+    after = watched.snapshot()
+    machine = [after["machine"][n] - before["machine"][n] for n in (0, 1)]
     first_start = min(started for _, started, _ in uploads)
     return Phase(
         uploaded=len(uploads),
@@ -439,9 +475,9 @@ def run_phase(upload_all: Callable[[], list[Upload]], engine: Engine,
         upload_seconds=(max(put_at for _, _, put_at in uploads) - first_start).total_seconds(),
         latencies_s=[(cases[bundle_id] - put_at).total_seconds()
                      for bundle_id, _, put_at in uploads],
-        ingest_cpu_s=cpu_seconds(worker_pids) - ingest_cpu,
-        moto_cpu_s=cpu_seconds([moto_pid]) - moto_cpu,
-        machine_busy=(busy - ticks[0]) / max(total - ticks[1], 1),
+        cpu_s={name: cpu_used(before[name], after[name])
+               for name in ("ingest", "moto", "postgres")},
+        machine_busy=machine[0] / max(machine[1], 1),
     )
 
 
@@ -463,13 +499,12 @@ def measure(setup: Setup, args: argparse.Namespace, endpoint: str, moto_pid: int
         env = worker_env(store_url, queue_url, db_url, endpoint, args.threads)
         load_1m = os.getloadavg()[0]
         pids = stack.enter_context(ingest_processes(setup.processes, env, workdir))
-        timeout_s = args.timeout
-        run_phase(lambda: upload_paced(store, bundles["warmup"], 2.0), engine, pids, moto_pid,
-                  timeout_s)
-        paced = run_phase(lambda: upload_paced(store, bundles["paced"], args.rate), engine,
-                          pids, moto_pid, timeout_s)
+        watched = Watched(pids, moto_pid, engine)
+        run_phase(lambda: upload_paced(store, bundles["warmup"], 2.0), watched, args.timeout)
+        paced = run_phase(lambda: upload_paced(store, bundles["paced"], args.rate), watched,
+                          args.timeout)
         burst = run_phase(lambda: upload_burst(store, bundles["burst"], args.upload_threads),
-                          engine, pids, moto_pid, timeout_s)
+                          watched, args.timeout)
     achieved = (paced.uploaded - 1) / paced.upload_seconds if paced.uploaded > 1 else args.rate
     return Row(setup, args.threads, load_1m, min(achieved, args.rate), paced, burst)
 
@@ -490,7 +525,8 @@ def ms(seconds: float) -> str:
 
 HEADER = ("| database | worker processes × threads | burst: bundles/s | burst: upload s "
           "| paced: rate/s | paced: p50 ms | paced: p95 ms | paced: max ms "
-          "| burst: p50 / p95 s | burst CPU ms/bundle: ingest / moto | burst: machine CPU busy "
+          "| burst: p50 / p95 s | burst CPU ms/bundle: ingest / moto / postgres "
+          "| burst: machine CPU busy "
           "| load 1 m at start |")
 
 
@@ -499,7 +535,9 @@ def table(rows: Sequence[Row]) -> str:
     lines = [HEADER, "|" + "---|" * HEADER.count(" | ") + "---|"]
     for row in rows:
         paced, burst = row.paced, row.burst
-        per_bundle = [ms(cpu / burst.uploaded) for cpu in (burst.ingest_cpu_s, burst.moto_cpu_s)]
+        per_bundle = [ms(burst.cpu_s[name] / burst.uploaded) for name in ("ingest", "moto")]
+        per_bundle.append(ms(burst.cpu_s["postgres"] / burst.uploaded)
+                          if row.setup.database == "postgresql" else "(in ingest)")
         lines.append(
             f"| {row.setup.database} | {row.setup.processes} × {row.threads} "
             f"| {burst.per_s:.1f} ({burst.uploaded} in {burst.seconds:.1f} s) "
@@ -516,8 +554,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("-n", type=int, default=200, help="bundles per phase (default 200)")
-    parser.add_argument("--rate", type=float, default=4.0,
-                        help="paced phase: uploads per second (default 4)")
+    parser.add_argument("--rate", type=float, default=5.0,
+                        help="paced phase: uploads per second (default 5)")
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2, 4],
                         help="PostgreSQL runs: worker process counts (default 1 2 4)")
     parser.add_argument("--threads", type=int, default=1,

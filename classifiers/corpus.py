@@ -8,11 +8,15 @@ Per class K documents: each catalogue entry (code, variant) and each attachment 
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import repeat
+from multiprocessing import get_context
 from pathlib import Path
 
 from PIL import Image
@@ -74,19 +78,24 @@ def generate_corpus(out: Path, *, per_class: int, seed: int, dpi: int = 300,
     held-out set. Raises :class:`DatasetError` when ``out`` is not empty or a font is missing.
     """
     faces = tuple(fonts or TRAINING_FONTS)
-    _check_target(out, faces)
+    check_target(out, faces)
     plans = plan_corpus(load_catalogue(), per_class=per_class, seed=seed, fonts=faces)
     (out / PAGES_DIR).mkdir(parents=True, exist_ok=True)
     samples = []
-    for number, plan in enumerate(plans, start=1):
-        samples.append(write_document(out, number, plan, dpi))
-        if progress:
-            progress(number, len(plans))
+    # Documents are independent (each has its own seed), so worker processes change no byte.
+    # Spawned, not forked: the caller may run threads (a progress bar) that fork would copy.
+    with ProcessPoolExecutor(os.cpu_count() or 1, mp_context=get_context("spawn")) as pool:
+        numbers = range(1, len(plans) + 1)
+        for sample in pool.map(write_document, repeat(out), numbers, plans, repeat(dpi)):
+            samples.append(sample)
+            if progress:
+                progress(len(samples), len(plans))
     write_labels(out, samples)  # last: an interrupted run leaves no labels.csv
     return len(samples)
 
 
-def _check_target(out: Path, fonts: Sequence[Path]) -> None:
+def check_target(out: Path, fonts: Sequence[Path]) -> None:
+    """Refuse a non-empty ``out`` or a missing font with a :class:`DatasetError` saying why."""
     if out.exists() and any(out.iterdir()):
         raise DatasetError(f"{out} is not empty; choose a new folder (or delete this one) so "
                            "the corpus holds only what this seed generates")
@@ -224,6 +233,7 @@ def corpus_command(out: Path, *, per_class: int, seed: int, dpi: int,
 
     console = Console(stderr=True)
     fonts = HELD_OUT_FONTS if held_out_fonts else TRAINING_FONTS
+    check_target(out, fonts)  # before the bar is drawn: a refusal is then one clean line
     started = time.monotonic()
     with Progress("[progress.description]{task.description}", BarColumn(),
                   MofNCompleteColumn(), TimeRemainingColumn(), console=console) as bar:

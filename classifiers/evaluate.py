@@ -3,7 +3,8 @@
 The flow: labels.csv → pages read once through the OCR cache (as the agent reads them) →
 each document classified → :class:`~classifiers.metrics.Prediction` → metrics → JSON, terminal
 table or report folder. The commands return an exit code; library callers (training, the
-bench) use :func:`predict_dataset`.
+bench) use :func:`read_dataset` with :func:`predict_documents` (pages read once, any number of
+classifiers), or :func:`predict_dataset` with a cache of their own.
 """
 
 from __future__ import annotations

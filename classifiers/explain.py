@@ -57,11 +57,10 @@ def explanation(classifier: Classifier, document: ReadDocument) -> str:
     """The explain tables for ``document`` under ``classifier``, as plain text."""
     answer = classifier.classify(document.text)
     tables = [_answer_table(classifier, answer, document)]
+    rule: Classification | None = answer if isinstance(classifier, RuleClassifier) else None
     if isinstance(classifier, ModelClassifier):
         tables.append(_labels_table(classifier, document.text))
         rule = classifier.rule_answer(document.text)
-    else:
-        rule = answer if isinstance(classifier, RuleClassifier) else None
     if rule is not None:
         tables.append(_evidence_table(rule))
     if isinstance(classifier, ModelClassifier):

@@ -83,7 +83,8 @@ def rule_features(rule: Classification, known_codes: Iterable[str]) -> dict[str,
         if code is not None:
             out[f"ev:{item.kind}={code}"] = 1.0
             kinds_by_code.setdefault(code, set()).add(item.kind)
-    if rule.form_code and {"header_code", "footer_code"} <= kinds_by_code.get(rule.form_code, set()):
+    printed = kinds_by_code.get(rule.form_code or "", set())
+    if rule.form_code and {"header_code", "footer_code"} <= printed:
         out["agree:header+footer"] = 1.0
     return out
 
@@ -115,7 +116,7 @@ def _zone_tokens(pages: Sequence[PageText], known: frozenset[str]) -> list[str]:
     return tokens
 
 
-class Take(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+class Take(TransformerMixin, BaseEstimator):
     """Pick one field of each :class:`Features` record (the head of each feature branch)."""
 
     def __init__(self, field: str) -> None:

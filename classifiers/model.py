@@ -73,6 +73,7 @@ class ModelClassifier:
         self.labels: tuple[str, ...] = tuple(str(c) for c in pipeline.classes_)
         self._rules = RuleClassifier(catalogue)
         self._codes = catalogue.codes()
+        self._codes_longest_first = sorted(self._codes, key=len, reverse=True)
         self._allowed = allowed_labels(catalogue)
 
     @property
@@ -150,7 +151,7 @@ class ModelClassifier:
         """The one code the rule classifier read in both a header and a footer, if any."""
         seen: dict[str, set[str]] = {}
         for item in rule.evidence:
-            code = evidence_code(item, sorted(self._codes, key=len, reverse=True))
+            code = evidence_code(item, self._codes_longest_first)
             if code is not None:
                 seen.setdefault(code, set()).add(item.kind)
         both = [c for c, kinds in seen.items() if {"header_code", "footer_code"} <= kinds]
@@ -252,4 +253,5 @@ def _coefficients(calibrated: CalibratedClassifierCV) -> np.ndarray:
 def _feature_evidence(name: str, value: float, contribution: float) -> Evidence:
     """``word__hakemus`` → Evidence("feature:word", "'hakemus' = 0.21", 0.84)."""
     branch, _, feature = name.partition("__")
-    return Evidence(f"feature:{branch}", f"{feature!r} = {value:.2f}", round(float(contribution), 3))
+    return Evidence(f"feature:{branch}", f"{feature!r} = {value:.2f}",
+                    round(float(contribution), 3))

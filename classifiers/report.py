@@ -19,13 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from aspa_contract.durable import write_atomic
 from aspa_contract.hetu import mask, redact
 from classifiers.confusion_image import draw_confusion
 from classifiers.metrics import Prediction, confusion
 from classifiers.tables import HEADLINE, fmt, goal_text, verdict
+from scanner_agent.config import PrepareSettings
+from scanner_agent.decode import decode_file
+from scanner_agent.errors import InputRejected
 
 MAX_MISTAKES = 20
 THUMB_HEIGHT = 420
@@ -80,8 +83,16 @@ def worst_mistakes(predictions: Sequence[Prediction], limit: int) -> list[Predic
 
 
 def thumbnail(files: Sequence[Path], height: int = THUMB_HEIGHT) -> Image.Image | None:
-    """The document's first pages side by side at ``height`` px; None if none can be opened."""
-    pages = [page for page in (_page(f, height) for f in files[:THUMB_PAGES]) if page]
+    """The document's first pages side by side at ``height`` px; None if none can be opened.
+
+    Pages are decoded as the agent decodes them, so PDFs and multi-page TIFFs from a
+    backoffice export preview too.
+    """
+    pages: list[Image.Image] = []
+    for path in files:
+        pages += [_small(page, height) for page in _decode(path)][:THUMB_PAGES - len(pages)]
+        if len(pages) == THUMB_PAGES:
+            break
     if not pages:
         return None
     gap = 8
@@ -93,13 +104,18 @@ def thumbnail(files: Sequence[Path], height: int = THUMB_HEIGHT) -> Image.Image 
     return sheet
 
 
-def _page(path: Path, height: int) -> Image.Image | None:
+def _decode(path: Path) -> list[Image.Image]:
+    limits = PrepareSettings()
     try:
-        with Image.open(path) as image:
-            image.draft("L", (image.width * height // image.height, height))  # JPEG: fast
-            gray = image.convert("L")
-    except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ZeroDivisionError):
-        return None  # no preview rather than no report
+        raw = decode_file(path, max_pixels=limits.max_pixels,
+                          max_pages=limits.max_pages_per_document)
+    except InputRejected:
+        return []  # no preview rather than no report
+    return [page.image for page in raw]
+
+
+def _small(page: Image.Image, height: int) -> Image.Image:
+    gray = page.convert("L")
     gray.thumbnail((max(1, gray.width * height // gray.height), height))
     return gray
 
@@ -233,15 +249,16 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     e = html.escape
     head = "".join(f"<th>{e(h)}</th>" for h in header)
     body = "".join(
-        "<tr>" + "".join(f"<td class=\"{e(_css(c))}\">{e(c)}</td>" for c in row) + "</tr>"
+        "<tr>" + "".join(f"<td{_css(c)}>{e(c)}</td>" for c in row) + "</tr>"
         for row in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def _css(cell: str) -> str:
+    """The cell's class attribute: goal verdicts coloured, numbers right-aligned."""
     if cell in ("met", "MISSED"):
-        return cell
-    return "n" if cell[:1].isdigit() or cell == "n/a" else ""
+        return f' class="{cell}"'
+    return ' class="n"' if cell[:1].isdigit() or cell == "n/a" else ""
 
 
 def _image(path: Path, link: str, alt: str) -> str:

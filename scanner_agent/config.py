@@ -138,7 +138,9 @@ class OcrSettings(_Section):
 class ClassifierSettings(_Section):
     catalogue: Path | None = Field(None, description="Form catalogue TOML; None = "
                                    "config/forms.toml shipped with the agent.")
-    model: Path | None = Field(None, description="Trained model file; None = rules only.")
+    model: Path | None = Field(None, description="Trained model file (only files from a "
+                               "trusted admin: loading runs code); None = the shipped "
+                               "classifiers/models/default.joblib, or rules alone without it.")
 
 
 class DeliverySettings(_Section):

@@ -68,7 +68,13 @@ class Outbox:
                     "sources": [s.__dict__ for s in release.sources]}
             write_atomic(self._sources_path(bundle.bundle_id), json.dumps(note).encode())
         path = self.bundle_path(bundle.bundle_id)
-        write_atomic(path, bundle.data)
+        try:
+            write_atomic(path, bundle.data)
+        except OSError:
+            # Disk full or I/O error: the scans stay in the inbox and are tried again later;
+            # the note would only describe a bundle that never was.
+            self._sources_path(bundle.bundle_id).unlink(missing_ok=True)
+            raise
         return path
 
     def released(self, bundle_id: str) -> None:

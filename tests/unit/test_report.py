@@ -6,13 +6,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+import img2pdf
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
 from classifiers.confusion_image import CELL, draw_confusion
 from classifiers.metrics import Prediction, compute_metrics
-from classifiers.report import worst_mistakes, write_report
+from classifiers.report import thumbnail, worst_mistakes, write_report
 
 HETU = "010594Y9032"  # a test code (individual number 903)
 
@@ -126,3 +127,13 @@ def test_the_confusion_image_has_a_cell_per_label_pair_coloured_by_right_and_wro
     reds = int(((r > g + 60) & (r > b + 60)).sum())
     assert greens > 35 * (CELL - 10) ** 2 / 2  # 35 diagonal cells, mostly green
     assert reds > 34 * (CELL - 10) ** 2 / 2    # 34 error cells, mostly red
+
+
+def test_a_document_given_as_a_two_page_pdf_gets_a_preview_of_both_pages(tmp_path: Path) -> None:
+    """GIVEN a mistake whose document is one two-page PDF (as a backoffice export may give)
+    WHEN its thumbnail is made THEN both pages show side by side."""
+    pages = [_page(tmp_path / f"p{n}.png", f"page {n}") for n in (1, 2)]
+    pdf = tmp_path / "doc.pdf"
+    pdf.write_bytes(img2pdf.convert([str(p) for p in pages]))
+    sheet = thumbnail((pdf,))
+    assert sheet is not None and sheet.width > 1.3 * sheet.height
