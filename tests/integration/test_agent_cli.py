@@ -1,0 +1,62 @@
+"""The clerk's commands as a clerk runs them: `doctor` and `status`, real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scanner_agent.errors import InputRejected, RejectCode
+from scanner_agent.quarantine import quarantine
+
+pytestmark = pytest.mark.integration
+AGENT = str(Path(sys.executable).parent / "aspa-agent")
+
+
+def _run(args: list[str], var: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    full_env = dict(os.environ, ASPA_PATHS__VAR_DIR=str(var), **env)
+    return subprocess.run([AGENT, *args], capture_output=True, text=True, env=full_env,
+                          timeout=120, stdin=subprocess.DEVNULL)
+
+
+def test_doctor_passes_on_a_machine_set_up_by_dev_sh(tmp_path: Path) -> None:
+    result = _run(["doctor"], tmp_path / "var")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "tesseract" in result.stdout and "FAIL" not in result.stdout
+
+
+def test_doctor_fails_and_says_why_when_tesseract_is_missing(tmp_path: Path) -> None:
+    result = _run(["doctor"], tmp_path / "var", ASPA_OCR__TESSERACT_CMD="/nonexistent/tesseract")
+    assert result.returncode != 0
+    assert "FAIL" in result.stdout and "tesseract" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bad_setting_stops_every_command_naming_the_key(tmp_path: Path) -> None:
+    result = _run(["status"], tmp_path / "var", ASPA_INTAKE__QUIET_S="soon")
+    assert result.returncode == 2
+    assert "intake.quiet_s" in result.stderr and "ASPA_INTAKE__QUIET_S" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_status_counts_outbox_and_quarantine_with_the_oldest_age(tmp_path: Path) -> None:
+    var = tmp_path / "var"
+    (var / "outbox").mkdir(parents=True)
+    (var / "outbox" / "01M8FNADNCMDM0VTMNYY2QVJ2J.zip").write_bytes(b"zip")
+    (var / "inbox").mkdir()
+    bad = var / "inbox" / "x.tif"
+    bad.write_text("no")
+    quarantine(bad, InputRejected(RejectCode.NOT_A_SCAN), var / "quarantine")
+
+    result = _run(["status", "--json"], var)
+
+    assert result.returncode == 0, result.stderr
+    facts = json.loads(result.stdout)
+    assert facts["outbox"]["count"] == 1 and facts["outbox"]["oldest_age_s"] >= 0
+    assert facts["quarantine"]["count"] == 1
+    assert facts["quarantine"]["items"][0]["code"] == "not_a_scan"
+    assert facts["inbox"]["count"] == 0
