@@ -36,7 +36,8 @@ def train(
     out: Annotated[Path, typer.Option("--out", help="Model file to write.")],
     threshold: Annotated[float | None, typer.Option(
         "--threshold", min=0.0, max=1.0,
-        help="Abstain below this probability; default 0.5 (pick one with `threshold`).")] = None,
+        help="Abstain below this probability (default: DEFAULT_THRESHOLD in "
+        "classifiers/model.py); pick one with `threshold`.")] = None,
 ) -> None:
     """Train a calibrated model on a dataset and write it atomically."""
     from classifiers.training import train_command

@@ -19,9 +19,11 @@ import pytest
 from classifiers.base import DocumentText, PageText
 from classifiers.catalogue import Catalogue, load_catalogue
 from classifiers.errors import ModelIncompatible
+from classifiers.explain import explanation
 from classifiers.loading import load_classifier
 from classifiers.model import ModelClassifier, model_label, train_model
 from classifiers.modelfile import RETRAIN, load_model, read_header, save_model
+from classifiers.ocr_cache import ReadDocument
 from classifiers.rules import RuleClassifier
 
 CATALOGUE = load_catalogue()
@@ -316,3 +318,23 @@ def test_a_broken_configured_model_is_an_error(tmp_path: Path) -> None:
         load_classifier(model=broken)
     with pytest.raises(ModelIncompatible, match="does not exist"):
         load_classifier(model=tmp_path / "missing.joblib")
+
+
+def test_explain_tables_name_answer_top_labels_rule_evidence_and_features(
+    model: ModelClassifier,
+) -> None:
+    """GIVEN a TO 1 form read with a hetu WHEN explained THEN the text shows the answer, three
+    labels with probabilities, the header code clue and model features, and only a masked
+    hetu."""
+    text = explanation(model, ReadDocument(form_doc("TO 1", title("TO 1"), 3), "010594Y9032"))
+    assert "TO 1" in text and "decided by" in text
+    assert "Most probable labels" in text
+    assert "header_code" in text and "feature:" in text
+    assert "010594Y9032" not in text
+
+
+def test_explain_with_rules_alone_shows_their_evidence() -> None:
+    text = explanation(RuleClassifier(CATALOGUE),
+                       ReadDocument(form_doc("KM 1", title("KM 1"), 3), None))
+    assert "KM 1" in text and "footer_code" in text
+    assert "Most probable labels" not in text
