@@ -106,6 +106,10 @@ class PrepareSettings(_Section):
     osd_min_confidence: float = Field(2.5, ge=0,
                                       description="Turn a page only when tesseract OSD is at "
                                       "least this confident (a two-line page scores ~3).")
+    max_light_spread: int = Field(24, ge=0, le=255,
+                                  description="Paper whose brightness varies more than this "
+                                  "(0-255, shadow to lit) across the page is evened out "
+                                  "before OSD and OCR.")
     max_pages_per_document: int = Field(200, ge=1, le=500)
 
 

@@ -1,11 +1,12 @@
-"""Make a raw page ready for OCR: greyscale, known resolution, upright — or drop it as blank."""
+"""Make a raw page ready for OCR: greyscale, known resolution, even light, upright — or drop it
+as blank."""
 
 from __future__ import annotations
 
 import logging
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from scanner_agent.config import OcrSettings, PrepareSettings
 from scanner_agent.errors import InputRejected
@@ -19,6 +20,8 @@ COMMON_DPI = (100, 150, 200, 240, 300, 400, 600)
 BLANK_CHECK_DPI = 75  # ink share is measured on a copy this coarse: dust specks average away
 BLANK_MARGIN_MM = 16.0  # scanner edges, shadows and punched holes (≤ 15 mm in) are ignored
 INK_CONTRAST = 80  # a pixel is ink when it is this much darker than the paper
+LIGHT_DPI = 10  # paper brightness is estimated on a copy this coarse
+LIGHT_WINDOW_PX = 5  # max filter on that copy (≈ 13 mm): wider than any glyph or ruled line
 
 
 def prepare_page(raw: RawPage, settings: PrepareSettings, ocr: OcrSettings) -> PreparedPage | None:
@@ -29,6 +32,7 @@ def prepare_page(raw: RawPage, settings: PrepareSettings, ocr: OcrSettings) -> P
         log.info("page %d is blank; dropped", raw.number)
         return None
     warnings = [f"low_resolution:{dpi}dpi"] if dpi < settings.min_dpi else []
+    image = even_out_light(image, dpi, settings.max_light_spread)
     rotation = detect_rotation(image, dpi, settings, ocr)
     if rotation:
         image = image.rotate(-rotation, expand=True)  # PIL turns counter-clockwise
@@ -70,6 +74,33 @@ def ink_share(image: Image.Image, dpi: int) -> float:
     inner = small[margin:height - margin, margin:width - margin]
     paper = float(np.median(inner))  # grey recycled paper is paper too
     return float(np.mean(inner < paper - INK_CONTRAST))
+
+
+def even_out_light(image: Image.Image, dpi: int, max_spread: int) -> Image.Image:
+    """``image`` with its paper made evenly white when its brightness varies by over ``max_spread``.
+
+    Why: a shadow towards one edge (a lid left open, a curled sheet) makes tesseract's global
+    threshold turn half the page black or drop its text; OSD then says "too few characters"
+    and a turned page stays turned. Dividing by the paper's own brightness undoes the shadow;
+    a page already even (most) is returned as it is, unchanged to the byte.
+    """
+    paper = paper_light(image, dpi)
+    levels = np.asarray(paper)
+    if int(np.percentile(levels, 98)) - int(np.percentile(levels, 2)) <= max_spread:
+        return image
+    light = np.maximum(np.asarray(paper.resize(image.size, Image.Resampling.BILINEAR),
+                                  dtype=np.uint16), 1)
+    even = np.minimum(np.asarray(image, dtype=np.uint16) * 255 // light, 255)
+    log.debug("uneven light evened out (paper %d..%d)", levels.min(), levels.max())
+    return Image.fromarray(even.astype(np.uint8), "L")
+
+
+def paper_light(image: Image.Image, dpi: int) -> Image.Image:
+    """The paper's brightness at each place, text removed, on a ≈ 10 dpi copy of ``image``."""
+    factor = max(1, round(dpi / LIGHT_DPI))
+    small = image.reduce(factor) if factor > 1 else image
+    return small.filter(ImageFilter.MaxFilter(LIGHT_WINDOW_PX)).filter(
+        ImageFilter.GaussianBlur(LIGHT_WINDOW_PX / 2))
 
 
 def detect_rotation(image: Image.Image, dpi: int, settings: PrepareSettings,
