@@ -5,6 +5,23 @@ Where it looks, best first: the box right of or below a "Henkilötunnus" / "Pers
 OCR gets wrong); the label's line in the page text; then any valid code in the text, page 1
 first. A code whose checksum fails is never returned, and full codes are never logged.
 
+A wrong but valid code attaches the application to another person; a missing one only sends it
+to a person at Kela. So a code by a label is accepted only with two witnesses, in full:
+
+* Each candidate box is read twice, independently: as scanned (the page's languages, scan
+  size) and enhanced (contrast stretched, 3x, the ``eng`` model). Both with the whitelist.
+* Both reads give a valid code and agree on all 11 characters: accepted, method ``label_box``.
+* Both give valid codes that differ (typically the century sign, C/D or E/F, which the
+  checksum does not cover): no code, method ``ambiguous``; the search stops there.
+* One read gives a code, the other none: the full-page text by the label breaks the tie. Same
+  code there: accepted (``label_box``); another valid code there: ``ambiguous``; nothing
+  there: the box is left undecided and the next box is tried.
+* No box decided: the label's line in the full-page text (``label_text``), unless a box read
+  gave another code, which makes it ``ambiguous``. A code read by a label only once and never
+  confirmed gives no code, method ``unconfirmed``, rather than falling back to codes elsewhere.
+* Only when no label box read any code is the first valid code anywhere taken (``text`` or
+  ``corrected``): letters and attachments without a labelled box.
+
 The correction rule for text, in full:
 
 * A code-shaped run is six date characters, a century sign, three individual-number characters
@@ -12,13 +29,14 @@ The correction rule for text, in full:
 * Read as it stands and valid (real date, right check character): accepted, method ``text``.
 * Otherwise each character may be replaced by what OCR typically mistakes it for — O/o→0,
   I/i/l/|→1, S/s→5, B→8, Z/z→2 in the digit places; a lower-case check character upper-cased,
-  O→0, I/l→1, Z→2, G→6, )/]→J, and S↔5, B↔8, D↔0 in the check place; ``0``/``1``→U, ``0``→D,
-  ``4``→A, ``8``→B and a lower-case letter upper-cased in the century place. Exactly one
+  O→0, I/l→1, Z→2, G→6, )/]→J, and S↔5, B↔8, D↔0 in the check place; ``0``/``1``→U, ``0``→C
+  or D, ``4``→A, ``8``→B and a lower-case letter upper-cased in the century place. Exactly one
   replacement is allowed, and it is accepted (method ``corrected``) only when it is the *only*
   single replacement that yields a valid code.
 * The checksum does not cover the century sign, so a century replacement must also put the
   birth date in the plausible window (not in the future, at most :data:`MAX_AGE_YEARS` back);
-  without that, "0" could be U (1900s) or D (2000s) and both would "check".
+  without that, "0" could be U (1900s) or D (2000s) and both would "check". A "0" in a
+  2000s code stays unreadable: C and D give the same year (a clean "C" came out as "0").
 """
 
 from __future__ import annotations
@@ -30,10 +48,12 @@ from dataclasses import dataclass
 from datetime import date
 from difflib import SequenceMatcher
 
+import numpy as np
 from PIL import Image
 
 from aspa_contract.hetu import CENTURY_SIGNS, CHECK_CHARS, is_valid, mask
 from scanner_agent.config import OcrSettings
+from scanner_agent.errors import InputRejected
 from scanner_agent.ocr import ocr_region
 from scanner_agent.pages import Box, OcrPage, OcrWord
 
@@ -44,7 +64,7 @@ _CENTURY_PLACE = 6
 _CHECK_PLACE = 10
 _AS_DIGIT = {"O": "0", "o": "0", "I": "1", "i": "1", "l": "1", "|": "1", "S": "5", "s": "5",
              "B": "8", "Z": "2", "z": "2"}
-_AS_CENTURY = {"0": "UD", "1": "U", "4": "A", "8": "B"}
+_AS_CENTURY = {"0": "UCD", "1": "U", "4": "A", "8": "B"}
 _AS_CHECK = {"O": "0", "o": "0", "Q": "0", "I": "1", "i": "1", "l": "1", "|": "1", "Z": "2",
              "z": "2", "G": "6", ")": "J", "]": "J"}
 _CHECK_SWAPS = {"S": "5", "5": "S", "B": "8", "8": "B", "D": "0", "0": "D"}
@@ -130,17 +150,25 @@ _LABEL_MIN_RATIO = 0.8  # "Henkilotunnus", "Henkilötunnu5" still count; "Hakemu
 _MAX_LABELS = 4  # each label costs a few small tesseract runs; real forms have one or two
 _BOX_SHARE = 0.35  # a field box is at most this share of the page wide (A4: 74 mm)
 _BELOW_HEIGHTS = 3  # the value sits within this many label heights under the label
-_REREAD_SCALE = 2
+_ENHANCE_SCALE = 3
+_RULE_MM = 5.0  # a dark run this long is a ruled line: 12 pt glyphs are 2-3 mm wide and high
+ENHANCED_LANGUAGE = "eng"  # digits and capitals only: a model other than the page's
 _STRIP_LABEL = re.compile(r"[^a-zåäö/]+")
+_CODE_GAP = re.compile(r"(?<=[0-9A-Z+-]) +(?=[0-9A-Z+-])")
+
+
+Verdict = tuple[str | None, str]  # (code or None, method)
 
 
 @dataclass(frozen=True)
 class HetuFinding:
     """The customer's hetu as found in a document, or why not.
 
-    ``method`` says where it came from: ``label_box`` (the box by a label, re-read),
-    ``label_text`` (the label's line in the page text), ``text`` (anywhere, read as is),
-    ``corrected`` (anywhere, one OCR confusion undone) or ``none``. ``candidates_seen`` counts
+    ``method`` says where it came from: ``label_box`` (the box by a label, re-read and
+    confirmed), ``label_text`` (the label's line in the page text), ``text`` (anywhere, read as
+    is), ``corrected`` (anywhere, one OCR confusion undone); or why there is no code:
+    ``ambiguous`` (two reads gave different valid codes), ``unconfirmed`` (a code read by a
+    label once, never confirmed) or ``none``. ``candidates_seen`` counts
     the distinct valid codes met on the way; more than one means the document names others too.
     """
 
@@ -153,13 +181,16 @@ def find_hetu(pages: list[OcrPage], settings: OcrSettings, *,
               today: date | None = None) -> HetuFinding:
     """The customer's hetu in ``pages``: by a label first, else the first valid code in text.
 
-    Never returns a code that fails :func:`aspa_contract.hetu.is_valid`; logs it masked only.
-    ``today`` bounds plausible birth dates for century-sign corrections (default: today).
+    Follows the two-witness rule in this module's docstring. Never returns a code that fails
+    :func:`aspa_contract.hetu.is_valid`; logs it masked only. ``today`` bounds plausible birth
+    dates for century-sign corrections (default: today).
     """
     today = today or date.today()
     seen: set[str] = set()
     labelled = _by_labels(pages, settings, today, seen)
     in_text = [found for page in pages for found in find_hetu_in_text(page.text, today=today)]
+    if labelled is None and seen:
+        labelled = None, "unconfirmed"  # a label's box read a code once; never confirmed
     seen.update(code for code, _ in in_text)
     code, method = labelled or (in_text[0] if in_text else (None, "none"))
     log.info("hetu %s found by %s (%d candidates)", mask(code), method, len(seen))
@@ -167,34 +198,122 @@ def find_hetu(pages: list[OcrPage], settings: OcrSettings, *,
 
 
 def _by_labels(pages: list[OcrPage], settings: OcrSettings, today: date,
-               seen: set[str]) -> tuple[str, str] | None:
-    """The first code read next to a label: the re-read box first, then the label's text."""
+               seen: set[str]) -> Verdict | None:
+    """The verdict of the first label that gives one: its boxes first, then its text."""
     for page in pages:
         for label in [w for w in page.words if is_label(w.text)][:_MAX_LABELS]:
+            full = _codes(_text_near(page, label), today)
+            read: set[str] = set()
             for box in _value_boxes(page, label):
-                text = _reread(page, box, settings)
-                codes = [code for code, _ in find_hetu_in_text(text, today=today)]
-                seen.update(codes)
-                if codes:
-                    return codes[0], "label_box"
-            codes = [c for c, _ in find_hetu_in_text(_text_near(page, label), today=today)]
-            seen.update(codes)
-            if codes:
-                return codes[0], "label_text"
+                reads = _rereads(page, box, settings, today)
+                read.update(*reads)
+                verdict = _judge_box(reads, full)
+                if verdict is not None:
+                    seen.update(read, full)
+                    return verdict
+            seen.update(read, full)
+            if full:
+                return (full[0], "label_text") if read <= {full[0]} else (None, "ambiguous")
     return None
 
 
-def _reread(page: OcrPage, box: Box, settings: OcrSettings) -> str:
-    """The box read again, enlarged, with only the characters a hetu can hold.
+def _judge_box(reads: tuple[list[str], list[str]], full: list[str]) -> Verdict | None:
+    """Two reads of one box, with the full-page text as tie-breaker; None: undecided."""
+    first, second = reads
+    if first and second:
+        return (first[0], "label_box") if first[0] == second[0] else (None, "ambiguous")
+    one = first or second
+    if not one or not full:
+        return None
+    return (one[0], "label_box") if full[0] == one[0] else (None, "ambiguous")
 
-    Enlarged because tesseract tells the century signs apart better on bigger glyphs: on a
-    blurred, JPEG'd scan "Y" came out as "V" (another valid code) at scan size, right at 2x.
+
+def _codes(text: str, today: date) -> list[str]:
+    """Valid codes in a label's text or a box read; if none, with the code's own spaces closed.
+
+    OCR splits a code at the century sign now and then ("230967 W904J"); closing the gaps
+    between capitals, digits and signs can only glue a code to a neighbour (then no code), or
+    rarely forge one, which a second witness must still confirm.
     """
-    crop = page.image.crop(box)
-    big = crop.resize((crop.width * _REREAD_SCALE, crop.height * _REREAD_SCALE),
-                      Image.Resampling.LANCZOS)
-    return ocr_region(big, (0, 0, big.width, big.height), whitelist=REGION_WHITELIST, psm=7,
-                      settings=settings, dpi=_dpi(page) * _REREAD_SCALE)
+    codes = [c for c, _ in find_hetu_in_text(text, today=today)]
+    if codes:
+        return codes
+    closed = _CODE_GAP.sub("", text)
+    return [c for c, _ in find_hetu_in_text(closed, today=today)] if closed != text else []
+
+
+def _rereads(page: OcrPage, box: Box, settings: OcrSettings,
+             today: date) -> tuple[list[str], list[str]]:
+    """Valid codes in the box read as scanned and read enhanced (see the module docstring)."""
+    texts = (_read_as_scanned(page, box, settings), _read_enhanced(page, box, settings))
+    first, second = (_codes(t, today) for t in texts)
+    return first, second
+
+
+def _read_as_scanned(page: OcrPage, box: Box, settings: OcrSettings) -> str:
+    """The box at scan size with the page's languages: the first witness."""
+    crop = _without_rules(page.image.crop(box), _dpi(page))
+    return ocr_region(crop, (0, 0, crop.width, crop.height), whitelist=REGION_WHITELIST, psm=7,
+                      settings=settings, dpi=_dpi(page))
+
+
+def _read_enhanced(page: OcrPage, box: Box, settings: OcrSettings) -> str:
+    """The box contrast-stretched, enlarged and read by another model: the second witness.
+
+    Stretched because shadows and JPEG leave grey glyphs on grey paper; enlarged because
+    tesseract tells century signs apart better on bigger glyphs (a blurred "Y" read as "V" at
+    scan size, right at 2x); another model because its mistakes differ from the first read's,
+    which is what makes agreement mean something.
+    """
+    big = _stretch(_without_rules(page.image.crop(box), _dpi(page))).resize(
+        (_ENHANCE_SCALE * (box[2] - box[0]), _ENHANCE_SCALE * (box[3] - box[1])),
+        Image.Resampling.LANCZOS)
+    try:
+        return ocr_region(big, (0, 0, big.width, big.height), whitelist=REGION_WHITELIST, psm=7,
+                          settings=settings.model_copy(update={"languages": ENHANCED_LANGUAGE}),
+                          dpi=_dpi(page) * _ENHANCE_SCALE)
+    except InputRejected as exc:  # e.g. tesseract-ocr-eng missing: one witness fewer
+        log.warning("enhanced re-read of the hetu box failed: %s", exc.detail)
+        return ""
+
+
+def _stretch(crop: Image.Image) -> Image.Image:
+    """``crop`` with its 2nd..98th percentile grey levels spread over the full range."""
+    pixels = np.asarray(crop.convert("L"), dtype=np.float32)
+    low, high = np.percentile(pixels, (2, 98))
+    if high - low < 1:
+        return crop.convert("L")
+    stretched = (pixels - low) * (255 / (high - low))
+    return Image.fromarray(np.clip(stretched, 0, 255).astype(np.uint8), "L")
+
+
+def _without_rules(crop: Image.Image, dpi: int) -> Image.Image:
+    """``crop`` with the field's ruled lines whitened: dark runs longer than any glyph stroke.
+
+    A box border caught in the crop (the crop is cut from a skewed page) made both re-reads
+    come back empty; tesseract reads the code alone.
+    """
+    gray = crop.convert("L")
+    pixels = np.asarray(gray)
+    low, high = np.percentile(pixels, (2, 98))
+    dark = pixels < (int(low) + int(high)) // 2
+    length = max(2, round(_RULE_MM / 25.4 * dpi))
+    rules = _long_runs(dark, length) | _long_runs(dark.T, length).T
+    if not rules.any():
+        return gray
+    cleaned = pixels.copy()
+    cleaned[rules] = 255
+    return Image.fromarray(cleaned, "L")
+
+
+def _long_runs(dark: np.ndarray, length: int) -> np.ndarray:
+    """Pixels of ``dark`` lying in a run of at least ``length`` along each row."""
+    sums = np.cumsum(np.pad(dark, ((0, 0), (1, 0))).astype(np.int32), axis=1)
+    starts = (sums[:, length:] - sums[:, :-length]) == length  # a full run starts here
+    # A pixel is covered when a full run starts at most length - 1 places to its left.
+    padded = np.pad(starts, ((0, 0), (length, length - 1))).astype(np.int32)
+    reach = np.cumsum(padded, axis=1)
+    return (reach[:, length:] - reach[:, :-length]) > 0
 
 
 def is_label(text: str) -> bool:

@@ -8,7 +8,14 @@ from PIL import Image, ImageDraw
 
 from scanner_agent.config import OcrSettings, PrepareSettings
 from scanner_agent.pages import RawPage
-from scanner_agent.prepare import infer_dpi, ink_share, parse_osd, prepare_page, to_gray
+from scanner_agent.prepare import (
+    even_out_light,
+    infer_dpi,
+    ink_share,
+    parse_osd,
+    prepare_page,
+    to_gray,
+)
 from tests.pagegen import a4_size, blank_page, text_page
 
 BLANK_LIMIT = PrepareSettings().blank_ink_ratio
@@ -100,6 +107,32 @@ def test_transparent_areas_become_white_paper() -> None:
 def test_16_bit_grey_is_scaled_not_clipped() -> None:
     mid = Image.fromarray(np.full((10, 10), 32768, dtype=np.uint16))
     assert to_gray(mid).getpixel((0, 0)) == 127
+
+
+# --- uneven light --------------------------------------------------------------------------
+
+SPREAD = PrepareSettings().max_light_spread
+
+
+def _shadowed(page: Image.Image, depth: float) -> Image.Image:
+    """``page`` darkened by up to ``depth`` towards its right edge, like a lid left open."""
+    ramp = np.linspace(1.0, 1.0 - depth, page.width, dtype=np.float32)[None, :]
+    return Image.fromarray((np.asarray(page, np.float32) * ramp).astype(np.uint8), "L")
+
+
+def test_a_shadowed_page_gets_white_paper_and_keeps_its_ink() -> None:
+    """GIVEN a text page darkened to 55% towards one edge THEN the paper comes out near white
+    everywhere (tesseract's global threshold no longer eats that side) and the text stays dark."""
+    page = text_page(["Kontoutdrag"] * 20, dpi=150)
+    even = np.asarray(even_out_light(_shadowed(page, 0.45), 150, SPREAD))
+    paper = np.asarray(page) == 255
+    assert np.percentile(even[paper], 1) >= 225
+    assert even[~paper].min() < 60
+
+
+def test_an_evenly_lit_page_is_left_exactly_as_it_is() -> None:
+    page = _shadowed(text_page(["Hakemus"] * 10, dpi=150), 0.05)  # a scanner's slight falloff
+    assert even_out_light(page, 150, SPREAD) is page
 
 
 # --- OSD report ----------------------------------------------------------------------------
