@@ -45,8 +45,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -61,7 +59,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import boto3
 import psycopg
 from botocore.config import Config
-from psycopg import sql
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 
@@ -70,7 +67,8 @@ from aspa_contract.storage import Storage, StorageSettings, open_storage
 from ingest.db import make_engine, upgrade_database
 from ingest.db.models import BundleException, Case
 from tests.bundles import valid_bundle
-from tests.s3server import CLEARED_ENV, FAKE_ENV, REGION
+from tests.postgres import fresh_database
+from tests.s3server import CLEARED_ENV, FAKE_ENV, REGION, answers_http
 
 BIN = Path(sys.executable).parent
 INGEST = BIN / "aspa-ingest"
@@ -154,21 +152,11 @@ def moto_server(workdir: Path) -> Iterator[tuple[str, int]]:
         process = subprocess.Popen([*command, "-H", "127.0.0.1", "-p", str(port)], stdout=log,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
-        wait_for(f"moto_server on {endpoint}", lambda: _answers_http(endpoint), START_TIMEOUT_S,
+        wait_for(f"moto_server on {endpoint}", lambda: answers_http(endpoint), START_TIMEOUT_S,
                  alive=lambda: process.poll() is None)
         yield endpoint, process.pid
     finally:
         stop_process(process)
-
-
-def _answers_http(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/moto-api/", timeout=1):
-            return True
-    except urllib.error.HTTPError:
-        return True  # any HTTP answer means it is serving
-    except OSError:
-        return False
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> int:
@@ -228,15 +216,8 @@ def stop_postgres_if_unused(admin_url: str) -> str:
 @contextmanager
 def postgres_database(admin_url: str) -> Iterator[str]:
     """A new empty database, dropped on leaving; yields its SQLAlchemy URL."""
-    name = f"aspa_bench_{secrets.token_hex(6)}"
-    with psycopg.connect(_dsn(admin_url), autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(_dsn(admin_url), autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-                          .format(sql.Identifier(name)))
+    with fresh_database(admin_url, "aspa_bench") as url:
+        yield url
 
 
 @contextmanager

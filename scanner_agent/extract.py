@@ -308,6 +308,8 @@ def _without_rules(crop: Image.Image, dpi: int) -> Image.Image:
 
 def _long_runs(dark: np.ndarray, length: int) -> np.ndarray:
     """Pixels of ``dark`` lying in a run of at least ``length`` along each row."""
+    if dark.shape[1] < length:
+        return np.zeros(dark.shape, dtype=bool)
     sums = np.cumsum(np.pad(dark, ((0, 0), (1, 0))).astype(np.int32), axis=1)
     starts = (sums[:, length:] - sums[:, :-length]) == length  # a full run starts here
     # A pixel is covered when a full run starts at most length - 1 places to its left.

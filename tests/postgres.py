@@ -12,6 +12,7 @@ import secrets
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -72,13 +73,20 @@ def _ensure_server() -> None:
 def pg_url() -> Iterator[str]:
     """SQLAlchemy URL of a new, empty database that is dropped after the test."""
     _ensure_server()
-    name = f"aspa_test_{secrets.token_hex(6)}"
-    with psycopg.connect(_dsn(ADMIN_URL), autocommit=True) as admin:
+    with fresh_database(ADMIN_URL, "aspa_test") as url:
+        yield url
+
+
+@contextmanager
+def fresh_database(admin_url: str, prefix: str) -> Iterator[str]:
+    """A new empty database named ``{prefix}_<random>``, dropped on leaving; yields its URL."""
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    with psycopg.connect(_dsn(admin_url), autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
-        yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        with psycopg.connect(_dsn(ADMIN_URL), autocommit=True) as admin:
+        with psycopg.connect(_dsn(admin_url), autocommit=True) as admin:
             # FORCE: a test that failed may have left a pooled connection open.
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
                           .format(sql.Identifier(name)))

@@ -109,7 +109,7 @@ class MotoServer:
             if self._process is None or self._process.poll() is not None:
                 raise RuntimeError(f"moto_server exited at start; see {self.log_path}:\n"
                                    f"{self.log_path.read_text(errors='replace')[-2000:]}")
-            if _answers_http(self.endpoint_url):
+            if answers_http(self.endpoint_url):
                 return
             time.sleep(0.1)
         self.stop()
@@ -180,7 +180,7 @@ def _free_port() -> int:
         return port
 
 
-def _answers_http(url: str) -> bool:
+def answers_http(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/moto-api/", timeout=1):
             return True

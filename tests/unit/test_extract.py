@@ -61,7 +61,8 @@ def test_a_code_with_an_impossible_date_is_not_returned() -> None:
         ("020516c903K", CODE_2000),  # lower-case century sign
         ("0205164903K", "020516A903K"),  # A read as 4; + (1816) is too old to be alive
         ("01059419032", "010594U9032"),  # U read as 1
-        ("01059409032", "010594U9032"),  # 0 could be U or D, but D makes 2094: in the future
+        ("01059409032", "010594U9032"),  # 0 could be U, C or D, but C/D make 2094: the future
+        ("0205160903K", None),  # 0 as C or D: both 2016, the checksum cannot tell them apart
         ("010594–9032", CODE_DASH),  # an en dash is a hyphen (not a correction)
     ],
 )
@@ -143,10 +144,12 @@ class FakeRegions:
     def __init__(self, *answers: str) -> None:
         self.answers = list(answers)
         self.whitelists: list[str | None] = []
+        self.languages: list[str] = []
 
     def __call__(self, image: Image.Image, box: Box, *, whitelist: str | None, psm: int = 7,
                  settings: OcrSettings, dpi: int = 300) -> str:
         self.whitelists.append(whitelist)
+        self.languages.append(settings.languages)
         return self.answers.pop(0) if self.answers else ""
 
 
@@ -171,11 +174,70 @@ def test_the_labelled_box_re_read_wins_over_a_wrong_century_in_the_page_text(
     "Henkilötunnus" reads it right WHEN the hetu is looked for THEN the re-read code wins."""
     right = make_code("120385", "U", "934")
     wrong = right[:6] + "V" + right[7:]
-    fake = FakeRegions(right)
+    fake = FakeRegions(right, right)
     monkeypatch.setattr(extract, "ocr_region", fake)
     finding = find_hetu([_form_page(wrong)], OcrSettings(), today=TODAY)
     assert (finding.code, finding.method, finding.candidates_seen) == (right, "label_box", 2)
-    assert fake.whitelists == [extract.REGION_WHITELIST]
+    assert fake.whitelists == [extract.REGION_WHITELIST] * 2
+    assert fake.languages == [OcrSettings().languages, extract.ENHANCED_LANGUAGE]
+
+
+def test_two_reads_of_the_box_giving_different_valid_codes_give_no_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """GIVEN the box by "Henkilötunnus" read as scanned gives a C-century code and the enhanced
+    read the same code with D (both valid: the checksum does not cover the sign)
+    WHEN the hetu is looked for THEN no code, method "ambiguous", even though the page text
+    and the page's other code would offer one: a wrong code attaches to another person."""
+    with_c = make_code("170511", "C", "977")
+    with_d = with_c[:6] + "D" + with_c[7:]
+    monkeypatch.setattr(extract, "ocr_region", FakeRegions(with_c, with_d))
+    finding = find_hetu([_form_page(with_c, elsewhere=CODE_1900)], OcrSettings(), today=TODAY)
+    assert (finding.code, finding.method) == (None, "ambiguous")
+    assert finding.candidates_seen == 3
+
+
+def test_one_read_of_the_box_is_confirmed_by_the_page_text_by_the_label(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """GIVEN the enhanced re-read finds nothing and the as-scanned one a code
+    WHEN the full-page text under the label holds the same code THEN it is accepted."""
+    monkeypatch.setattr(extract, "ocr_region", FakeRegions(CODE_2000, "-"))
+    finding = find_hetu([_form_page(CODE_2000)], OcrSettings(), today=TODAY)
+    assert (finding.code, finding.method) == (CODE_2000, "label_box")
+
+
+def test_one_read_contradicted_by_the_page_text_by_the_label_gives_no_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with_e = make_code("161202", "E", "953")
+    with_f = with_e[:6] + "F" + with_e[7:]
+    monkeypatch.setattr(extract, "ocr_region", FakeRegions("", with_f))
+    finding = find_hetu([_form_page(with_e)], OcrSettings(), today=TODAY)
+    assert (finding.code, finding.method) == (None, "ambiguous")
+
+
+def test_a_code_read_by_the_label_once_and_never_confirmed_gives_no_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """GIVEN one re-read of the labelled box gives a code, the other re-read and the page text
+    by the label give none WHEN the hetu is looked for THEN no code ("unconfirmed"), and the
+    search does not fall back to another code elsewhere on the page."""
+    monkeypatch.setattr(extract, "ocr_region", FakeRegions(CODE_2000))
+    finding = find_hetu([_form_page("Puhelin", elsewhere=CODE_1900)], OcrSettings(),
+                        today=TODAY)
+    assert (finding.code, finding.method) == (None, "unconfirmed")
+
+
+def test_a_code_split_at_the_century_sign_by_ocr_is_still_a_witness(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """GIVEN the page text reads the code as two words ("020516 C903K") and one re-read gives
+    the code THEN the split page text confirms it."""
+    monkeypatch.setattr(extract, "ocr_region", FakeRegions(CODE_2000, ""))
+    page = _page([[("Henkilötunnus", LABEL_BOX)],
+                  [(CODE_2000[:6], (210, 1060, 400, 1110)), (CODE_2000[6:], (420, 1060, 560, 1110))]])
+    assert find_hetu([page], OcrSettings(), today=TODAY).code == CODE_2000
 
 
 def test_the_label_text_is_used_when_the_re_read_fails(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -216,7 +278,7 @@ def test_an_invalid_code_by_the_label_gives_none_and_is_not_logged(
 def test_a_found_code_is_logged_masked_only(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(extract, "ocr_region", FakeRegions(CODE_1900))
+    monkeypatch.setattr(extract, "ocr_region", FakeRegions(CODE_1900, CODE_1900))
     with caplog.at_level(logging.DEBUG, logger="scanner_agent.extract"):
         assert find_hetu([_form_page(CODE_1900)], OcrSettings(), today=TODAY).code == CODE_1900
     assert "010594Y***2" in caplog.text
