@@ -59,7 +59,7 @@ class Service:
         agent = Agent.start(self.config, self.classifier)
         deliverer = _start_delivery(self.config, self.stop_event)
         watcher.start()
-        log.info("watching %s", self.config.paths.inbox)
+        log.info("watching %s; classifier %s", self.config.paths.inbox, self.classifier.version)
         try:
             while not self.stop_event.is_set():
                 retry = self._due_retry()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -60,3 +61,20 @@ def test_status_counts_outbox_and_quarantine_with_the_oldest_age(tmp_path: Path)
     assert facts["quarantine"]["count"] == 1
     assert facts["quarantine"]["items"][0]["code"] == "not_a_scan"
     assert facts["inbox"]["count"] == 0
+
+
+def test_run_with_json_logs_writes_one_json_object_per_line_and_stops_on_sigterm(
+        tmp_path: Path) -> None:
+    env = dict(os.environ, ASPA_PATHS__VAR_DIR=str(tmp_path / "var"))
+    agent = subprocess.Popen([AGENT, "run", "--json-logs"], env=env, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert agent.stderr is not None
+    lines = []
+    for line in agent.stderr:
+        lines.append(json.loads(line))
+        if "classifier" in lines[-1]["msg"]:
+            break
+    agent.send_signal(signal.SIGTERM)
+    assert agent.wait(timeout=60) == 0
+    assert {"ts", "level", "logger", "msg"} <= set(lines[-1])
+    assert "watching" in lines[-1]["msg"]
