@@ -13,7 +13,7 @@ import typer
 
 from scanner_agent import report
 from scanner_agent.config import AgentConfig, load_config
-from scanner_agent.errors import AgentError
+from scanner_agent.errors import AgentError, InputRejected
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="ASPA capture agent: scanned pages → verified case bundles.")
@@ -119,6 +119,9 @@ def main() -> None:
     """Console entry point: one place maps errors to exit codes and plain messages."""
     try:
         app()
+    except InputRejected as exc:  # the clerk's paper could not become a bundle: say why, fi/sv
+        print(f"aspa-agent: {exc.reason_text()}", file=sys.stderr)
+        sys.exit(exc.exit_code)
     except AgentError as exc:
         print(f"aspa-agent: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)

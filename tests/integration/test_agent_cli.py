@@ -78,3 +78,14 @@ def test_run_with_json_logs_writes_one_json_object_per_line_and_stops_on_sigterm
     assert agent.wait(timeout=60) == 0
     assert {"ts", "level", "logger", "msg"} <= set(lines[-1])
     assert "watching" in lines[-1]["msg"]
+
+
+def test_a_scan_of_blank_sheets_tells_the_clerk_why_in_finnish_and_swedish(
+        tmp_path: Path) -> None:
+    result = _run(["scan"], tmp_path / "var", ASPA_SCANNER__DEVICE="test:0",
+                  ASPA_SCANNER__MAX_PAGES="2",
+                  ASPA_SCANNER__EXTRA_OPTIONS='{"test_picture": "Solid white"}')
+    assert result.returncode == 1
+    assert "Kaikki sivut olivat tyhjiä" in result.stderr and "Alla sidor var tomma" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not list((tmp_path / "var" / "outbox").glob("*.zip"))
