@@ -18,7 +18,8 @@ TEMP_PREFIX = ".tmp-"
 def write_atomic(path: Path, data: bytes, *, exclusive: bool = False) -> bool:
     """Write ``data`` to ``path`` atomically. Returns False (and writes nothing) when
     ``exclusive`` and ``path`` already exists; raises OSError (ENOSPC, EIO …) otherwise."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # a file in the way fails below, by its name
+        path.parent.mkdir(parents=True, exist_ok=True)
     # Unique per call: two threads writing the same name must never share a temp file.
     tmp = path.with_name(f"{TEMP_PREFIX}{uuid.uuid4().hex[:12]}-{path.name}")
     try:
@@ -45,11 +46,11 @@ def write_atomic(path: Path, data: bytes, *, exclusive: bool = False) -> bool:
 
 def fsync_dir(folder: Path) -> None:
     """Make a rename or unlink in ``folder`` durable."""
-    fd = os.open(folder, os.O_RDONLY)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
     except OSError as exc:  # some network shares refuse fsync on a folder: nothing more to do
-        if exc.errno != errno.EINVAL:
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
             raise
     finally:
         os.close(fd)

@@ -1,9 +1,10 @@
 """The ``file:`` backend: objects are files under a root folder (local disk or a mounted share).
 
-Every write goes to a temporary file in ``{root}/.aspa-tmp``, is fsynced, then appears under its
-key in one step: ``os.link`` for create-only writes (it fails if the key exists, so two writers
-cannot both win) and ``os.replace`` for overwrites. The root itself is never created: a missing
-root is a configuration error (an unmounted share must not silently become a local folder).
+Every write goes through :func:`aspa_contract.durable.write_atomic`: a hidden temporary file
+beside the key, fsynced, then in one step ``os.link`` for create-only writes (it fails if the
+key exists, so two writers cannot both win) or ``os.replace`` for overwrites. The root itself
+is never created: a missing root is a configuration error (an unmounted share must not
+silently become a local folder).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
+from aspa_contract.durable import fsync_dir, write_atomic
 from aspa_contract.storage.base import ObjectInfo, verify_sha256
 from aspa_contract.storage.errors import (
     InvalidKey,
@@ -27,8 +29,6 @@ from aspa_contract.storage.errors import (
 )
 from aspa_contract.storage.keys import check_key, check_prefix, is_valid_key
 from aspa_contract.storage.url import FileLocation
-
-TEMP_DIR = ".aspa-tmp"  # a dot name: no key can reach it (see keys.py)
 
 # Errors that waiting will not heal. Every other OSError (disk full, I/O error, a share that
 # went away) is reported as StorageUnavailable: shares fail in many transient ways.
@@ -47,31 +47,21 @@ class FileStorage:
         target = self._path(key)
         verify_sha256(key, data, sha256_hex)
         with _os_errors(key):
-            temp = self._write_temp(data)
-            try:
-                self._make_parents(target)
-                try:
-                    os.link(temp, target)
-                except FileExistsError:
-                    self._refuse_folder(key, target)
-                    return False
-                _fsync_dir(target.parent)
+            self._require_root()
+            self._make_parents(target)
+            if write_atomic(target, data, exclusive=True):
                 return True
-            finally:
-                temp.unlink(missing_ok=True)
+            self._refuse_folder(key, target)
+            return False
 
     def put(self, key: str, data: bytes) -> None:
         """Write ``key`` atomically, replacing it; see ``Storage.put``."""
         target = self._path(key)
         with _os_errors(key):
-            temp = self._write_temp(data)
-            try:
-                self._make_parents(target)
-                self._refuse_folder(key, target)
-                os.replace(temp, target)
-                _fsync_dir(target.parent)
-            finally:
-                temp.unlink(missing_ok=True)
+            self._require_root()
+            self._make_parents(target)
+            self._refuse_folder(key, target)
+            write_atomic(target, data)
 
     def get(self, key: str) -> bytes:
         """The bytes of ``key``; ObjectNotFound if absent."""
@@ -125,7 +115,9 @@ class FileStorage:
         """The root exists and a file can be written, fsynced and removed in it."""
         with _os_errors(""):
             self._require_root()
-            self._write_temp(b"").unlink()
+            probe = self._root / f".aspa-check-{uuid.uuid4().hex}"  # a dot name: never a key
+            write_atomic(probe, b"")
+            probe.unlink()
 
     def _path(self, key: str) -> Path:
         path = self._root.joinpath(*check_key(key).split("/"))
@@ -140,21 +132,6 @@ class FileStorage:
             raise StorageConfigError(f"storage folder {self._root} does not exist or is not a "
                                      "folder; create it (or mount the share) or fix the URL")
 
-    def _write_temp(self, data: bytes) -> Path:
-        self._require_root()
-        folder = self._root / TEMP_DIR
-        folder.mkdir(exist_ok=True)
-        temp = folder / f"{uuid.uuid4().hex}.part"
-        try:
-            with open(temp, "xb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
-        return temp
-
     def _make_parents(self, target: Path) -> None:
         missing: list[Path] = []
         folder = target.parent
@@ -165,7 +142,7 @@ class FileStorage:
             # Another writer may have made it; a file in the way makes link/replace fail.
             with suppress(FileExistsError):
                 folder.mkdir()
-            _fsync_dir(folder.parent)
+            fsync_dir(folder.parent)
 
     def _refuse_folder(self, key: str, target: Path) -> None:
         if target.is_dir():
@@ -181,7 +158,7 @@ class FileStorage:
         for entry in entries:
             key = f"{relative}/{entry.name}" if relative else entry.name
             if entry.name.startswith(".") or entry.is_symlink():
-                continue  # our temp folder, OS junk, links out of the root
+                continue  # temp files of writes in progress, OS junk, links out of the root
             if entry.is_dir():
                 yield from self._walk(key)
             elif entry.is_file() and is_valid_key(key):
@@ -191,18 +168,6 @@ class FileStorage:
 def _info(key: str, st: os.stat_result) -> ObjectInfo:
     return ObjectInfo(key=key, size=st.st_size,
                       last_modified=datetime.fromtimestamp(st.st_mtime, tz=UTC), etag=None)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a new name in ``folder`` durable; some shares cannot fsync folders, which is fine."""
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    except OSError as exc:
-        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
-            raise
-    finally:
-        os.close(fd)
 
 
 @contextmanager

@@ -377,9 +377,8 @@ def test_file_symlink_out_of_the_root_is_refused(tmp_path: Path) -> None:
 
 def test_file_listing_skips_hidden_and_temp_files(tmp_path: Path) -> None:
     root = tmp_path / "store"
-    (root / ".aspa-tmp").mkdir(parents=True)
-    (root / ".aspa-tmp" / "x.part").write_bytes(b"half")
-    (root / "incoming").mkdir()
+    (root / "incoming" / "p").mkdir(parents=True)
+    (root / "incoming" / "p" / ".tmp-0123abcd-b.zip").write_bytes(b"half")  # a write under way
     (root / "incoming" / ".DS_Store").write_bytes(b"junk")
     store = open_storage(root.as_uri())
     store.put_new("incoming/p/a.zip", b"x")

@@ -11,19 +11,24 @@ from typing import Any
 
 import pytest
 
+from aspa_contract.durable import TEMP_PREFIX
 from aspa_contract.storage import (
     StorageConfigError,
     StorageError,
     StorageUnavailable,
     open_storage,
 )
-from aspa_contract.storage.filestore import TEMP_DIR
 
 
 def _store_root(tmp_path: Path) -> Path:
     root = tmp_path / "store"
     root.mkdir()
     return root
+
+
+def _temp_files(root: Path) -> list[Path]:
+    """Leftovers of interrupted writes anywhere in the store."""
+    return [p for p in root.rglob(f"{TEMP_PREFIX}*")]
 
 
 def _failing(err: int) -> Any:
@@ -51,7 +56,7 @@ def test_put_new_failure_is_classified_and_leaves_nothing_behind(
         store.put_new("incoming/p/x.zip", b"bundle")
     monkeypatch.undo()
     assert store.head("incoming/p/x.zip") is None
-    assert list((root / TEMP_DIR).iterdir()) == []
+    assert _temp_files(root) == []
 
 
 def test_put_failure_in_replace_leaves_the_old_object_whole(
@@ -64,7 +69,7 @@ def test_put_failure_in_replace_leaves_the_old_object_whole(
         store.put("q/x.json", b"new")
     monkeypatch.undo()
     assert store.get("q/x.json") == b"old"
-    assert list((root / TEMP_DIR).iterdir()) == []
+    assert _temp_files(root) == []
 
 
 def test_a_key_that_is_also_a_folder_is_refused_not_reported_as_existing(
