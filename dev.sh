@@ -8,6 +8,7 @@ cd "$(dirname "$0")"
 
 APT_PACKAGES=(
   tesseract-ocr tesseract-ocr-fin tesseract-ocr-swe tesseract-ocr-osd   # OCR, fi+sv, OSD
+  tesseract-ocr-eng                                 # the hetu box's second, independent read
   libsane-dev sane-utils gcc                                            # python-sane builds
   poppler-utils ghostscript                                             # pdftoppm, pdf checks
   fonts-dejavu-core fonts-liberation fonts-freefont-ttf                 # synthetic scans

@@ -159,6 +159,7 @@ def check_tesseract(settings: OcrSettings) -> list[str]:
     if done.returncode != 0:
         return [f"`tesseract --list-langs` failed: {done.stderr.strip()[-200:]}"]
     installed = {line.strip() for line in done.stdout.splitlines()[1:]}
-    needed = [*settings.languages.split("+"), "osd"]
+    # osd: page orientation; eng: the hetu extractor's second, independent read of the box.
+    needed = [*settings.languages.split("+"), "osd", "eng"]
     return [f"tesseract language `{lang}` missing: install tesseract-ocr-{lang}"
             for lang in needed if lang not in installed]

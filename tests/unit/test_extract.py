@@ -235,8 +235,8 @@ def test_a_code_split_at_the_century_sign_by_ocr_is_still_a_witness(
     """GIVEN the page text reads the code as two words ("020516 C903K") and one re-read gives
     the code THEN the split page text confirms it."""
     monkeypatch.setattr(extract, "ocr_region", FakeRegions(CODE_2000, ""))
-    page = _page([[("Henkilötunnus", LABEL_BOX)],
-                  [(CODE_2000[:6], (210, 1060, 400, 1110)), (CODE_2000[6:], (420, 1060, 560, 1110))]])
+    split = [(CODE_2000[:6], (210, 1060, 400, 1110)), (CODE_2000[6:], (420, 1060, 560, 1110))]
+    page = _page([[("Henkilötunnus", LABEL_BOX)], split])
     assert find_hetu([page], OcrSettings(), today=TODAY).code == CODE_2000
 
 
