@@ -11,9 +11,10 @@ from typing import Annotated, Any
 
 import typer
 
+from classifiers.errors import AdminError
 from scanner_agent import report
 from scanner_agent.config import AgentConfig, load_config
-from scanner_agent.errors import AgentError, InputRejected
+from scanner_agent.errors import AgentError, ConfigError, InputRejected
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="ASPA capture agent: scanned pages → verified case bundles.")
@@ -125,3 +126,6 @@ def main() -> None:
     except AgentError as exc:
         print(f"aspa-agent: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
+    except AdminError as exc:  # the configured form catalogue or model cannot be used
+        print(f"aspa-agent: classifier configuration: {exc}", file=sys.stderr)
+        sys.exit(ConfigError.exit_code)

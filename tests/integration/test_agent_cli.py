@@ -89,3 +89,14 @@ def test_a_scan_of_blank_sheets_tells_the_clerk_why_in_finnish_and_swedish(
     assert "Kaikki sivut olivat tyhjiä" in result.stderr and "Alla sidor var tomma" in result.stderr
     assert "Traceback" not in result.stderr
     assert not list((tmp_path / "var" / "outbox").glob("*.zip"))
+
+
+def test_a_configured_model_that_cannot_be_used_stops_the_agent_with_the_fix(
+        tmp_path: Path) -> None:
+    broken = tmp_path / "model.joblib"
+    broken.write_bytes(b"not a model")
+    result = _run(["bundle", str(broken), "--out", str(tmp_path / "out")], tmp_path / "var",
+                  ASPA_CLASSIFIER__MODEL=str(broken))
+    assert result.returncode == 2
+    assert "retrain with: aspa-classifiers train" in result.stderr
+    assert "Traceback" not in result.stderr
