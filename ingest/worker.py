@@ -24,6 +24,7 @@ from enum import StrEnum
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 
+from aspa_contract.backoff import Backoff
 from aspa_contract.hetu import redact
 from aspa_contract.instants import utc_text
 from aspa_contract.layout import archive_key, parse_incoming_key, quarantine_key
@@ -181,23 +182,6 @@ def _copy(store: Storage, src: str, dst: str) -> bool:
 # --- the loops ----------------------------------------------------------------------------
 
 
-class Backoff:
-    """Waits that double after each failure (1 s … 60 s) and reset after a success."""
-
-    def __init__(self, first_s: float = BACKOFF_FIRST_S, max_s: float = BACKOFF_MAX_S) -> None:
-        self.first_s, self.max_s = first_s, max_s
-        self.delay_s = first_s
-
-    def wait(self, stop: threading.Event) -> None:
-        """Sleep the current delay (or until ``stop``), then double it."""
-        stop.wait(self.delay_s)
-        self.delay_s = min(self.delay_s * 2, self.max_s)
-
-    def reset(self) -> None:
-        """Back to the first delay."""
-        self.delay_s = self.first_s
-
-
 def run_workers(config: IngestConfig, stop: threading.Event) -> None:
     """Run the ingest until ``stop`` is set: ``config.workers`` queue threads (if a queue is
     configured) and one reconciling listing at start and every ``reconcile_interval_s``.
@@ -262,18 +246,18 @@ def open_queue(config: IngestConfig) -> SqsSource | None:
 
 def queue_loop(ctx: WorkerContext, source: SqsSource, stop: threading.Event) -> None:
     """Take messages until ``stop``; acknowledge each only after all its keys were handled."""
-    backoff = Backoff()
+    backoff = Backoff(BACKOFF_FIRST_S, BACKOFF_MAX_S)
     while not stop.is_set():
         try:
             messages = source.receive()
         except StorageUnavailable as exc:
             log.warning("%s", exc)
-            backoff.wait(stop)
+            stop.wait(backoff.failed())
             continue
         for message in messages:
             if stop.is_set() or not handle_all(message.keys, ctx):
                 # Untouched and failed messages come back after the visibility timeout.
-                backoff.wait(stop)
+                stop.wait(backoff.failed())
                 break
             _ack(source, message)
             backoff.reset()

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from aspa_contract.backoff import Backoff
 from aspa_contract.layout import incoming_key, receipt_key
 from aspa_contract.receipt import Receipt as IngestReceipt
 from aspa_contract.receipt import ReceiptDocument
 from aspa_contract.storage import FileLocation, FileStorage, StorageUnavailable
 from scanner_agent.config import AgentConfig, load_config
-from scanner_agent.delivery import Backoff, Deliverer, delivery_status, parse_receipt
+from scanner_agent.delivery import Deliverer, delivery_status, parse_receipt
 from scanner_agent.delivery_log import DeliveryLog, Outcome, Receipt, State
 from scanner_agent.outbox import Outbox
 from tests.bundles import valid_bundle
