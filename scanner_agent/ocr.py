@@ -1,9 +1,11 @@
 """Read prepared pages with tesseract: words with boxes, header/footer strips, a searchable page.
 
-One full-page tesseract run yields both the TSV (words, lines) and the text-only PDF. The header
-(top 15%) and footer (bottom 10%) strips are stacked into one small image and read in a second
-run with ``--psm 6``: a large isolated form code that full-page layout analysis drops is found
-there. :class:`OcrPool` runs pages in parallel, one tesseract per core.
+One full-page tesseract run yields the TSV (words, lines); the page's invisible text layer is
+drawn from those words line by line (:mod:`scanner_agent.text_layer`), which keeps lines whole
+for text extractors where tesseract's own text-only PDF did not. The header (top 15%) and
+footer (bottom 10%) strips are stacked into one small image and read in a second run with
+``--psm 6``: a large isolated form code that full-page layout analysis drops is found there.
+:class:`OcrPool` runs pages in parallel, one tesseract per core.
 """
 
 from __future__ import annotations
@@ -32,15 +34,14 @@ def ocr_page(page: PreparedPage, settings: OcrSettings) -> OcrPage:
 
     Raises ``InputRejected(OCR_FAILED)`` when tesseract fails or exceeds ``settings.timeout_s``.
     """
-    args = ["-l", settings.languages, "-c", "textonly_pdf=1"]
-    out = run_tesseract(page.image, page.dpi, args, settings, outputs=("pdf", "tsv"))
+    args = ["-l", settings.languages]
+    out = run_tesseract(page.image, page.dpi, args, settings, outputs=("tsv",))
     words, lines = parse_tsv(out["tsv"].decode("utf-8", "replace"))
     header, footer = (read_strips(page, settings) if settings.read_strips
                       else strips_from_lines(lines, page.image.height))
     return OcrPage(number=page.number, image=page.image, words=words, lines=lines,
                    header=header, footer=footer,
-                   pdf=build_page_pdf(page.image, page.dpi, out["pdf"],
-                                      layer=settings.image_layer),
+                   pdf=build_page_pdf(page.image, page.dpi, words, layer=settings.image_layer),
                    warnings=list(page.warnings))
 
 

@@ -1,5 +1,5 @@
 """Build searchable PDFs: each page is the scan image, compressed small, under an invisible text
-layer taken from tesseract's text-only PDF.
+layer drawn from the OCR words line by line (:mod:`scanner_agent.text_layer`).
 
 How the image is stored (``OcrSettings.image_layer``), measured on A4 300 dpi text pages:
 greyscale JPEG q60 at 300 dpi took 150 kB (sparse form) to 400–510 kB (dense, scanned-looking);
@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import io
 import logging
+from typing import cast
 
 import img2pdf
 import numpy as np
 from PIL import Image
-from pypdf import PageObject, PdfReader, PdfWriter, Transformation
+from pypdf import PageObject, PdfReader, PdfWriter
+from pypdf.generic import ContentStream, DictionaryObject, NameObject
 
 from scanner_agent.config import ImageLayer
-from scanner_agent.pages import OcrPage
+from scanner_agent.pages import OcrPage, OcrWord
+from scanner_agent.text_layer import FONT_NAME, font_dictionary, text_layer_ops
 
 log = logging.getLogger(__name__)
 
@@ -30,14 +33,18 @@ JPEG_QUALITY = 60
 INK_LEVEL = 0.75
 
 
-def build_page_pdf(image: Image.Image, dpi: int, text_pdf: bytes, *,
+def build_page_pdf(image: Image.Image, dpi: int, words: list[OcrWord], *,
                    layer: ImageLayer = "bilevel") -> bytes:
-    """One PDF page: ``image`` at ``dpi`` with the text layer of ``text_pdf`` laid over it."""
+    """One PDF page: ``image`` at ``dpi`` under an invisible text layer of ``words``.
+
+    ``words`` are in reading order with pixel boxes on ``image`` (as :func:`parse_tsv` gives).
+    """
     encoded, kind = encode_image(image, dpi, layer=layer)
     log.debug("page image %s, %d bytes", kind, len(encoded))
     layout = img2pdf.get_fixed_dpi_layout_fun((dpi, dpi))
     writer = PdfWriter(clone_from=io.BytesIO(img2pdf.convert(encoded, layout_fun=layout)))
-    _overlay(writer.pages[0], PdfReader(io.BytesIO(text_pdf)).pages[0])
+    if words:
+        _add_text_layer(writer, writer.pages[0], words, image.height)
     return _to_bytes(writer)
 
 
@@ -80,7 +87,7 @@ def build_document_pdf(pages: list[OcrPage]) -> bytes:
     writer = PdfWriter()
     for page in pages:
         writer.append(PdfReader(io.BytesIO(page.pdf)))
-    # Every page carries the same glyph-less font from tesseract: keep one copy.
+    # Every page carries the same text-layer font dictionary: keep one copy.
     writer.compress_identical_objects()
     return _to_bytes(writer)
 
@@ -90,12 +97,22 @@ def pdf_bytes_per_page(pdf: bytes) -> float:
     return len(pdf) / max(1, len(PdfReader(io.BytesIO(pdf)).pages))
 
 
-def _overlay(image_page: PageObject, text_page: PageObject) -> None:
-    # Tesseract sizes its page from the same dpi, so the scale is 1 up to rounding; scaling
-    # anyway keeps every word box over its pixels if the two ever differ.
-    sx = float(image_page.mediabox.width) / float(text_page.mediabox.width)
-    sy = float(image_page.mediabox.height) / float(text_page.mediabox.height)
-    image_page.merge_transformed_page(text_page, Transformation().scale(sx, sy))
+def _add_text_layer(writer: PdfWriter, page: PageObject, words: list[OcrWord],
+                    height_px: int) -> None:
+    # Scale from the page img2pdf made rather than 72/dpi: word boxes then stay over their
+    # pixels even if img2pdf rounds the page size.
+    page_height = float(page.mediabox.height)
+    ops = text_layer_ops(words, scale=page_height / height_px, page_height=page_height)
+    image_ops = page.get_contents()
+    contents = ContentStream(None, writer)
+    contents.set_data((b"" if image_ops is None else image_ops.get_data()) + b"\n" + ops)
+    page.replace_contents(contents)
+    resources = cast(DictionaryObject, page[NameObject("/Resources")].get_object())
+    fonts = cast(DictionaryObject,
+                 resources.setdefault(NameObject("/Font"), DictionaryObject()))
+    # An indirect object, so build_document_pdf can keep a single copy for all pages.
+    fonts[NameObject(FONT_NAME)] = writer._add_object(font_dictionary())
+    page.compress_content_streams()
 
 
 def _to_bytes(writer: PdfWriter) -> bytes:
