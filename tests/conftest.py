@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,10 +15,27 @@ from scanner_agent.config import AgentConfig, load_config
 pytest_plugins = ["tests.s3server", "tests.postgres", "tests.exchange"]
 
 TESTS = Path(__file__).resolve().parent
+LEAK_GRACE_S = 5.0
 # Before python-sane's init anywhere in this process or its children: SANE's own `test`
 # backend only, A4-capable, and no slow probing of network backends.
 os.environ["SANE_CONFIG_DIR"] = str(TESTS / "sane")
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads() -> Iterator[None]:
+    """Fail a test that leaves a (non-daemon) thread running: a watcher, uploader or worker
+    thread that outlives its stop() would keep a real agent from shutting down."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + LEAK_GRACE_S
+    while True:
+        leaked = [t for t in threading.enumerate()
+                  if t not in before and t.is_alive() and not t.daemon]
+        if not leaked or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert not leaked, f"threads left running: {[t.name for t in leaked]}"
 
 
 @pytest.fixture
