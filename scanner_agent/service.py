@@ -97,7 +97,12 @@ class Service:
             if history.errors + 1 < MAX_ATTEMPTS:
                 self._schedule(history, unexpected=True)
                 return
-            outcome = _give_up(job, self.config)
+            try:
+                outcome = _give_up(job, self.config)
+            except OSError as exc:  # cannot even quarantine now (disk full): keep trying
+                log.error("cannot quarantine %s now (%s); will retry", redact(job.name), exc)
+                self._schedule(history, unexpected=False)
+                return
         watcher.done_with(job)
         self.on_outcome(outcome)
 
