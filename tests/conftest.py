@@ -39,6 +39,14 @@ def no_leaked_threads() -> Iterator[None]:
 
 
 @pytest.fixture
+def inbox(tmp_path: Path) -> Path:
+    """An empty scan folder for watcher tests."""
+    path = tmp_path / "inbox"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
 def agent_config(tmp_path: Path) -> AgentConfig:
     """An agent working under tmp_path/var with short quiet periods for quick tests."""
     return load_config(

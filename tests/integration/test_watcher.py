@@ -40,13 +40,6 @@ def settings(request: pytest.FixtureRequest) -> IntakeSettings:
 
 
 @pytest.fixture
-def inbox(tmp_path: Path) -> Path:
-    path = tmp_path / "inbox"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
 def watch(inbox: Path, settings: IntakeSettings) -> Iterator[Callable[..., FolderWatcher]]:
     """Start watchers on ``inbox`` (settings overridable); fail if stop() leaves a thread."""
     before = threading.active_count()

@@ -54,13 +54,6 @@ def probe() -> FakeProbe:
 
 
 @pytest.fixture
-def inbox(tmp_path: Path) -> Path:
-    path = tmp_path / "inbox"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
 def watcher(inbox: Path, clock: FakeClock, probe: FakeProbe) -> FolderWatcher:
     settings = IntakeSettings(quiet_s=QUIET, folder_quiet_s=FOLDER_QUIET,
                               undecodable_grace_s=GRACE)
