@@ -13,8 +13,11 @@ from stdnum.fi import hetu as stdnum_hetu
 
 CENTURY_SIGNS = "+-YXWVUABCDEF"
 CHECK_CHARS = "0123456789ABCDEFHJKLMNPRSTUVWXY"
-# Loose shape used only to find things to mask: masking a non-code costs nothing.
-_LOOKS_LIKE = re.compile(r"(?<![0-9A-Za-z])(\d{6})[-+A-FU-Y](\d{3})([0-9A-Ya-y])(?![0-9A-Za-z])")
+# Loose shape used only to find things to mask: masking a non-code costs nothing. No word
+# boundaries: a code glued to letters or digits (``scan311299-977Rb.png``) is still a code, and
+# a code whose check character is cut off still identifies a person. Case-insensitive, since
+# file systems and people lower-case names.
+_LOOKS_LIKE = re.compile(r"(\d{6})([-+A-FU-Y])\d{3}([0-9A-Y]?)", re.IGNORECASE)
 
 
 def is_valid(code: str) -> bool:
@@ -42,4 +45,4 @@ def mask(code: str | None) -> str | None:
 
 def redact(text: str) -> str:
     """Mask everything in ``text`` shaped like a hetu, for log lines and file names."""
-    return _LOOKS_LIKE.sub(lambda m: m.group(0)[:7] + "***" + m.group(0)[10], text)
+    return _LOOKS_LIKE.sub(lambda m: f"{m.group(1)}{m.group(2)}***{m.group(3)}", text)
