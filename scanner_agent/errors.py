@@ -29,6 +29,8 @@ class RejectCode(StrEnum):
     TOO_MANY_PAGES = "too_many_pages"
     OCR_FAILED = "ocr_failed"
     EMPTY_FOLDER = "empty_folder"
+    NOT_A_REGULAR_FILE = "not_a_regular_file"
+    TOO_MANY_DOCUMENTS = "too_many_documents"
     INTERNAL_ERROR = "internal_error"
 
 
@@ -90,6 +92,22 @@ REJECT_TEXTS: dict[RejectCode, tuple[str, str, str]] = {
         "Kansiossa ei ollut skannattuja sivuja.",
         "Mappen innehöll inga skannade sidor.",
         "The folder held no scanned pages.",
+    ),
+    RejectCode.NOT_A_REGULAR_FILE: (
+        "Kohde on linkki, nimetty putki tai laite eikä tavallinen tiedosto, joten sitä ei lueta. "
+        "Kopioi skannatut tiedostot itse saapuvien kansioon.",
+        "Objektet är en länk, ett namngivet rör eller en enhet och inte en vanlig fil, så det "
+        "läses inte. Kopiera själva de skannade filerna till inkorgen.",
+        "A link, named pipe or device, not a regular file: it is not read. Copy the scanned "
+        "files themselves into the inbox.",
+    ),
+    RejectCode.TOO_MANY_DOCUMENTS: (
+        "Kansiossa on liian monta asiakirjaa yhdeksi lähetykseksi. Jaa tiedostot useampaan "
+        "kansioon.",
+        "Mappen innehåller för många dokument för en försändelse. Dela upp filerna i flera "
+        "mappar.",
+        "The folder holds too many documents for one bundle. Split the files into several "
+        "folders.",
     ),
     RejectCode.INTERNAL_ERROR: (
         "Asiakirjan käsittely epäonnistui toistuvasti. Ota yhteys tukeen; asiakirja on tallessa.",
