@@ -5,21 +5,29 @@ beside the key, fsynced, then in one step ``os.link`` for create-only writes (it
 key exists, so two writers cannot both win) or ``os.replace`` for overwrites. The root itself
 is never created: a missing root is a configuration error (an unmounted share must not
 silently become a local folder).
+
+An object's metadata lives in a hidden sidecar beside it, ``.{name}.meta.json`` (a dot name is
+never a key, so listings skip it), holding the metadata and the SHA-256 of the object it
+belongs to. The sidecar is written (atomically) before the object, so metadata is there the
+moment the object is; a sidecar whose hash does not match the object (left by a crashed or
+losing writer) is ignored.
 """
 
 from __future__ import annotations
 
 import errno
+import hashlib
+import json
 import os
 import stat
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
 from aspa_contract.durable import fsync_dir, write_atomic
-from aspa_contract.storage.base import ObjectInfo, verify_sha256
+from aspa_contract.storage.base import ObjectInfo, StoredObject, check_metadata, verify_sha256
 from aspa_contract.storage.errors import (
     InvalidKey,
     ObjectNotFound,
@@ -33,6 +41,7 @@ from aspa_contract.storage.url import FileLocation
 # Errors that waiting will not heal. Every other OSError (disk full, I/O error, a share that
 # went away) is reported as StorageUnavailable: shares fail in many transient ways.
 _CONFIG_ERRNOS = {errno.EROFS, errno.EXDEV, errno.EPERM, errno.EACCES}
+SIDECAR_SUFFIX = ".meta.json"
 
 
 class FileStorage:
@@ -42,26 +51,36 @@ class FileStorage:
         self._root = location.root
         self.url = location.url
 
-    def put_new(self, key: str, data: bytes, *, sha256_hex: str | None = None) -> bool:
+    def put_new(self, key: str, data: bytes, *, sha256_hex: str | None = None,
+                metadata: Mapping[str, str] | None = None) -> bool:
         """Create ``key`` unless it exists (True = written now); see ``Storage.put_new``."""
         target = self._path(key)
         verify_sha256(key, data, sha256_hex)
+        meta = check_metadata(metadata)
         with _os_errors(key):
             self._require_root()
             self._make_parents(target)
+            # The sidecar of an object that is already there is never touched.
+            if meta and not target.exists():
+                write_atomic(_sidecar(target), _sidecar_bytes(data, meta))
             if write_atomic(target, data, exclusive=True):
                 return True
             self._refuse_folder(key, target)
             return False
 
-    def put(self, key: str, data: bytes) -> None:
+    def put(self, key: str, data: bytes, *, metadata: Mapping[str, str] | None = None) -> None:
         """Write ``key`` atomically, replacing it; see ``Storage.put``."""
         target = self._path(key)
+        meta = check_metadata(metadata)
         with _os_errors(key):
             self._require_root()
             self._make_parents(target)
             self._refuse_folder(key, target)
+            if meta:
+                write_atomic(_sidecar(target), _sidecar_bytes(data, meta))
             write_atomic(target, data)
+            if not meta:
+                _sidecar(target).unlink(missing_ok=True)
 
     def get(self, key: str) -> bytes:
         """The bytes of ``key``; ObjectNotFound if absent."""
@@ -72,6 +91,12 @@ class FileStorage:
                 return path.read_bytes()
             except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
                 raise ObjectNotFound(key) from None
+
+    def get_object(self, key: str) -> StoredObject:
+        """The bytes and metadata of ``key``; ObjectNotFound if absent."""
+        data = self.get(key)
+        with _os_errors(key):
+            return StoredObject(data, _read_sidecar(_sidecar(self._path(key)), data))
 
     def head(self, key: str) -> ObjectInfo | None:
         """Size and mtime of ``key``, or None."""
@@ -100,7 +125,8 @@ class FileStorage:
     def copy(self, src: str, dst: str) -> None:
         """Copy ``src`` over ``dst``."""
         check_key(dst)  # a bad destination fails before the source is read
-        self.put(dst, self.get(src))
+        source = self.get_object(src)
+        self.put(dst, source.data, metadata=source.metadata)
 
     def delete(self, key: str) -> None:
         """Remove ``key``; a missing key is fine. Empty folders are left (a racing writer may
@@ -110,6 +136,8 @@ class FileStorage:
             self._require_root()
             with suppress(FileNotFoundError, NotADirectoryError, IsADirectoryError):
                 path.unlink()
+            with suppress(FileNotFoundError, NotADirectoryError, IsADirectoryError):
+                _sidecar(path).unlink()
 
     def check(self) -> None:
         """The root exists and a file can be written, fsynced and removed in it."""
@@ -163,6 +191,29 @@ class FileStorage:
                 yield from self._walk(key)
             elif entry.is_file() and is_valid_key(key):
                 yield _info(key, entry.stat())
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_name(f".{path.name}{SIDECAR_SUFFIX}")
+
+
+def _sidecar_bytes(data: bytes, metadata: dict[str, str]) -> bytes:
+    return json.dumps({"sha256": hashlib.sha256(data).hexdigest(),
+                       "metadata": metadata}).encode("ascii")
+
+
+def _read_sidecar(path: Path, data: bytes) -> dict[str, str]:
+    """The metadata in the sidecar at ``path`` if it belongs to ``data``, else none."""
+    try:
+        note = json.loads(path.read_bytes())
+    except (FileNotFoundError, NotADirectoryError, ValueError):
+        return {}
+    if not isinstance(note, dict) or note.get("sha256") != hashlib.sha256(data).hexdigest():
+        return {}
+    metadata = note.get("metadata")
+    if not isinstance(metadata, dict):
+        return {}
+    return {str(name): str(value) for name, value in metadata.items()}
 
 
 def _info(key: str, st: os.stat_result) -> ObjectInfo:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC
 from typing import Any
@@ -32,7 +32,7 @@ from botocore.exceptions import (
     TokenRetrievalError,
 )
 
-from aspa_contract.storage.base import ObjectInfo, verify_sha256
+from aspa_contract.storage.base import ObjectInfo, StoredObject, check_metadata, verify_sha256
 from aspa_contract.storage.errors import (
     ObjectNotFound,
     StorageConfigError,
@@ -74,9 +74,10 @@ class S3Storage:
         self.url = location.url
         self._client = client if client is not None else make_client(settings)
 
-    def put_new(self, key: str, data: bytes, *, sha256_hex: str | None = None) -> bool:
+    def put_new(self, key: str, data: bytes, *, sha256_hex: str | None = None,
+                metadata: Mapping[str, str] | None = None) -> bool:
         """Create ``key`` unless it exists (True = written now); see ``Storage.put_new``."""
-        args = self._put_args(key, data, sha256_hex)
+        args = self._put_args(key, data, sha256_hex, metadata)
         with self._errors(key):
             try:
                 self._client.put_object(**args, IfNoneMatch="*")
@@ -86,20 +87,24 @@ class S3Storage:
                 raise
         return True
 
-    def put(self, key: str, data: bytes) -> None:
+    def put(self, key: str, data: bytes, *, metadata: Mapping[str, str] | None = None) -> None:
         """Write ``key``, replacing it; see ``Storage.put``."""
-        args = self._put_args(key, data, None)
+        args = self._put_args(key, data, None, metadata)
         with self._errors(key):
             self._client.put_object(**args)
 
     def get(self, key: str) -> bytes:
         """The bytes of ``key`` (checksum-validated by botocore); ObjectNotFound if absent."""
+        return self.get_object(key).data
+
+    def get_object(self, key: str) -> StoredObject:
+        """The bytes (checksum-validated by botocore) and user metadata of ``key``."""
         object_key = self.location.object_key(check_key(key))
         with self._errors(key):
             response = self._client.get_object(Bucket=self.location.bucket, Key=object_key,
                                                ChecksumMode="ENABLED")
             data: bytes = response["Body"].read()
-        return data
+        return StoredObject(data, dict(response.get("Metadata") or {}))
 
     def head(self, key: str) -> ObjectInfo | None:
         """Size, LastModified and ETag of ``key``, or None."""
@@ -116,7 +121,8 @@ class S3Storage:
         return self._list(check_prefix(prefix))
 
     def copy(self, src: str, dst: str) -> None:
-        """Server-side copy of ``src`` over ``dst`` (SSE-KMS and checksum as for a write)."""
+        """Server-side copy of ``src`` over ``dst`` (SSE-KMS and checksum as for a write;
+        the metadata goes along: S3's default MetadataDirective is COPY)."""
         source = {"Bucket": self.location.bucket,
                   "Key": self.location.object_key(check_key(src))}
         target = self.location.object_key(check_key(dst))
@@ -151,9 +157,11 @@ class S3Storage:
                         continue
                     yield _info(key, obj["Size"], obj)
 
-    def _put_args(self, key: str, data: bytes, sha256_hex: str | None) -> dict[str, Any]:
+    def _put_args(self, key: str, data: bytes, sha256_hex: str | None,
+                  metadata: Mapping[str, str] | None) -> dict[str, Any]:
         object_key = self.location.object_key(check_key(key))
         verify_sha256(key, data, sha256_hex)
+        meta = check_metadata(metadata)
         # The algorithm alone makes botocore hash the body; with a given value botocore sends
         # that instead, and S3 checks it against what arrived. Naming the algorithm too is
         # valid for S3, and moto records the checksum only then.
@@ -161,7 +169,7 @@ class S3Storage:
         if sha256_hex:
             checksum["ChecksumSHA256"] = base64.b64encode(bytes.fromhex(sha256_hex)).decode()
         return {"Bucket": self.location.bucket, "Key": object_key, "Body": data,
-                **checksum, **self._encryption()}
+                **checksum, **self._encryption(), **({"Metadata": meta} if meta else {})}
 
     def _encryption(self) -> dict[str, str]:
         kms_key = self.settings.sse_kms_key_id

@@ -201,6 +201,61 @@ def test_url_is_canonical_and_reopens_the_same_store(backend: Backend, store: St
     assert again.get("k/v") == b"1"
 
 
+# --- metadata (sealed bundles keep their key ids and signature there) ------------------------
+
+SEAL_META = {"aspa-seal": "aspa-seal/1", "aspa-signer": "0123456789abcdef",
+             "aspa-signature": "c2lnbmF0dXJl+/=="}
+
+
+def test_metadata_written_with_an_object_is_read_back_with_it(store: Storage) -> None:
+    """GIVEN an object created with metadata WHEN it is read THEN the bytes and every name and
+    value come back as written; an object written without metadata has none."""
+    key = "incoming/hki-kallio/01J0000000000000000000000M.zip"
+    assert store.put_new(key, b"sealed", metadata=SEAL_META) is True
+    read = store.get_object(key)
+    assert (read.data, dict(read.metadata)) == (b"sealed", SEAL_META)
+    store.put("plain", b"x")
+    assert dict(store.get_object("plain").metadata) == {}
+    with pytest.raises(ObjectNotFound):
+        store.get_object("missing")
+
+
+def test_a_retry_with_other_metadata_leaves_the_first_objects_metadata(store: Storage) -> None:
+    """GIVEN an object created with metadata WHEN put_new is retried on its key with other
+    bytes and metadata THEN it returns False and the first bytes and metadata stay."""
+    key = "incoming/hki-kallio/01J0000000000000000000000N.zip"
+    assert store.put_new(key, b"first", metadata=SEAL_META)
+    assert store.put_new(key, b"second", metadata={"aspa-signer": "fedcba9876543210"}) is False
+    read = store.get_object(key)
+    assert (read.data, dict(read.metadata)) == (b"first", SEAL_META)
+
+
+def test_copy_carries_the_metadata_and_put_replaces_it(store: Storage) -> None:
+    """GIVEN an object with metadata WHEN it is copied (archive, quarantine) THEN the copy has
+    the same metadata; WHEN the copy is then replaced by put THEN only the new metadata is
+    there; WHEN deleted THEN nothing of it is listed or readable."""
+    store.put_new("incoming/p/a.zip", b"sealed", metadata=SEAL_META)
+    store.copy("incoming/p/a.zip", "archive/p/a.zip")
+    assert dict(store.get_object("archive/p/a.zip").metadata) == SEAL_META
+    store.put("archive/p/a.zip", b"other", metadata={"aspa-seal": "x"})
+    assert dict(store.get_object("archive/p/a.zip").metadata) == {"aspa-seal": "x"}
+    store.put("archive/p/a.zip", b"plain")
+    assert dict(store.get_object("archive/p/a.zip").metadata) == {}
+    store.delete("archive/p/a.zip")
+    assert [info.key for info in store.list("")] == ["incoming/p/a.zip"]
+
+
+@pytest.mark.parametrize("metadata", [{"Upper": "x"}, {"aspa_seal": "x"}, {"a": "ä"},
+                                      {"a": "line\nbreak"}, {"a": "x" * 2100}])
+def test_metadata_one_backend_would_change_is_refused_before_writing(
+        store: Storage, metadata: dict[str, str]) -> None:
+    """Metadata S3 would lower-case, reject or cut is refused on both backends, and nothing
+    is written."""
+    with pytest.raises(ValueError):
+        store.put_new("k", b"x", metadata=metadata)
+    assert store.head("k") is None
+
+
 # --- S3 only ----------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -395,3 +450,18 @@ def test_file_objects_are_readable_by_other_users_per_umask(tmp_path: Path) -> N
     finally:
         os.umask(old)
     assert (root / "k").stat().st_mode & 0o777 == 0o644
+
+
+def test_file_metadata_sidecar_is_hidden_and_a_stale_one_is_ignored(tmp_path: Path) -> None:
+    """GIVEN the file backend WHEN an object has metadata THEN it lives in a hidden sidecar
+    that no listing shows; GIVEN a sidecar left by a writer that crashed before its object
+    landed WHEN another object is created on that key without metadata THEN it reads as
+    having none (the sidecar names another object's hash)."""
+    store = open_storage((tmp_path).as_uri())
+    store.put_new("incoming/p/a.zip", b"sealed", metadata=SEAL_META)
+    assert sorted(p.name for p in (tmp_path / "incoming" / "p").iterdir()) == [
+        ".a.zip.meta.json", "a.zip"]
+    assert [info.key for info in store.list("")] == ["incoming/p/a.zip"]
+    (tmp_path / "incoming" / "p" / "a.zip").unlink()  # as if the object had never landed
+    assert store.put_new("incoming/p/a.zip", b"other") is True
+    assert dict(store.get_object("incoming/p/a.zip").metadata) == {}
