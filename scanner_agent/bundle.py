@@ -13,8 +13,8 @@ from typing import Any
 from ulid import ULID
 
 from aspa_contract import MANIFEST_NAME, SCHEMA_ID, validate_manifest
-from aspa_contract.hetu import redact
 from aspa_contract.instants import utc_text
+from aspa_contract.names import public_name
 from classifiers.base import Classification
 
 AGENT_VERSION = "aspa-agent/0.1.0"
@@ -107,7 +107,7 @@ def _document_entry(position: int, doc: DocumentResult) -> dict[str, Any]:
         "language": c.language,
         "confidence": round(c.confidence, 4),
         "classified_by": c.classified_by,
-        "source": redact(doc.source)[:255],
+        "source": public_name(doc.source),  # no hetu, valid UTF-8, within the schema's 255
         "dropped_blank_pages": doc.dropped_blank_pages,
         "warnings": doc.warnings,
     }

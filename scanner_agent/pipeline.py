@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from aspa_contract.hetu import mask, redact
+from aspa_contract.names import public_name
 from classifiers.base import Classifier, DocumentText
 from scanner_agent.bundle import Bundle, DocumentResult, Handover, build_bundle, new_bundle_id
 from scanner_agent.config import AgentConfig
@@ -118,7 +119,8 @@ def read_document(name: str, raw_pages: Iterable[RawPage],
         else:
             pages.append(page)
     if not pages:
-        raise InputRejected(RejectCode.ALL_PAGES_BLANK, f"{redact(name)}: {len(dropped)} pages")
+        raise InputRejected(RejectCode.ALL_PAGES_BLANK,
+                            f"{public_name(name)}: {len(dropped)} pages")
     text = DocumentText(tuple(p.page_text() for p in pages))
     classification = agent.classifier.classify(text)
     warnings = sorted({w for p in pages for w in p.warnings})

@@ -1,7 +1,9 @@
 """Release consumed scans: move them from the inbox to ``done/`` once their bundle is durable.
 
 Scans move only when their bytes still match what the bundle was made from, so a scanner that
-reuses a file name (``scan0001.png``) never has a new page swept away by an old bundle.
+reuses a file name (``scan0001.png``) never has a new page swept away by an old bundle. In
+``done/{bundle_id}/`` the scan (file or folder) is stored under its public name: no identity
+code in a file name, the files inside a folder included.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import os
 from pathlib import Path
 
 from aspa_contract.durable import fsync_dir
-from aspa_contract.hetu import redact
+from aspa_contract.names import public_name
 from scanner_agent.outbox import Outbox, PendingRelease, SourceFile
+from scanner_agent.stored_names import rename_inside
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +43,15 @@ def release(note: PendingRelease, inbox: Path, done: Path, outbox: Outbox) -> Pa
     if root.exists() and _unchanged(note.sources, inbox):
         target_dir = done / note.bundle_id
         target_dir.mkdir(parents=True, exist_ok=True)
-        moved = target_dir / redact(root.name)
+        moved = target_dir / public_name(root)
         os.replace(root, moved)
+        rename_inside(moved)
         fsync_dir(root.parent)
         fsync_dir(target_dir)
         log.info("scans of bundle %s moved to done", note.bundle_id)
     elif root.exists():
         log.warning("inbox item %s changed since bundle %s was made; left in place",
-                    redact(note.root), note.bundle_id)
+                    public_name(note.root), note.bundle_id)
     outbox.released(note.bundle_id)
     return moved
 

@@ -8,8 +8,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from aspa_contract.hetu import redact
 from aspa_contract.logs import setup_logging
+from aspa_contract.names import public_name
 from scanner_agent.doctor import Check
 from scanner_agent.pipeline import Outcome, summary_line
 
@@ -23,10 +23,10 @@ def setup(json_logs: bool, quiet: bool = False) -> None:
 def outcome(result: Outcome) -> None:
     """One line per job: where its bundle went, or why it is in quarantine."""
     if result.bundle is not None:
-        console.print(f"[green]✔[/] {redact(result.name)} → bundle {result.bundle.bundle_id}: "
+        console.print(f"[green]✔[/] {public_name(result.name)} → bundle {result.bundle.bundle_id}: "
                       f"{summary_line(result.bundle)}", highlight=False)
     elif result.rejected is not None:
-        console.print(f"[red]✘[/] {redact(result.name)} → quarantine: "
+        console.print(f"[red]✘[/] {public_name(result.name)} → quarantine: "
                       f"{result.rejected.reason_text().splitlines()[0]}", highlight=False)
 
 

@@ -1,26 +1,31 @@
 """``aspa-agent run``: recover after a crash, then watch the inbox and turn jobs into bundles.
 
+Each ready job is first claimed (moved into the inbox's private ``.aspa-claimed`` corner, see
+:mod:`scanner_agent.intake.claim`), so nobody can rename or swap it while it is read. Jobs the
+intake refused unread (links, pipes, too many documents) go straight to quarantine.
+
 The loop never dies on one bad input: rejected inputs go to quarantine; a full disk or an I/O
-error leaves the input in the inbox and is retried with back-off; an unexpected error is retried
+error leaves the input where it is and is retried with back-off; an unexpected error is retried
 a few times and then quarantined with an internal-error reason, so nothing is stuck or lost.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 
-from aspa_contract.hetu import redact
 from classifiers.base import Classifier
 from scanner_agent import quarantine
 from scanner_agent.config import AgentConfig
 from scanner_agent.decode import probe
 from scanner_agent.delivery import open_delivery
 from scanner_agent.errors import InputRejected, RejectCode
+from scanner_agent.intake.claim import claim, is_claimed, return_unfinished, unclaim
 from scanner_agent.intake.folder import FolderWatcher, IntakeJob
 from scanner_agent.outbox import Outbox
 from scanner_agent.pipeline import Agent, Outcome, process_job
@@ -84,27 +89,36 @@ class Service:
     def _attempt(self, job: IntakeJob, history: _Retry, agent: Agent,
                  watcher: FolderWatcher) -> None:
         try:
-            if not job.root.exists():  # taken away by a person meanwhile: nothing to do
+            claimed = job if is_claimed(job) else claim(job, self.config.paths.inbox)
+            if claimed is None or not os.path.lexists(claimed.root):
+                # Renamed or taken away meanwhile: under its new name it is a new job.
                 watcher.done_with(job)
                 return
-            outcome = process_job(job, agent)
+            history = replace(history, job=claimed)
+            outcome = self._process(claimed, agent)
         except OSError as exc:  # disk full, I/O error: the input stays, try again later
-            log.error("cannot process %s now (%s); will retry", redact(job.name), exc)
+            log.error("cannot process %s now (%s); will retry", job.name, exc.strerror)
             self._schedule(history, unexpected=False)
             return
         except Exception:
-            log.exception("unexpected error processing %s", redact(job.name))
+            log.exception("unexpected error processing %s", job.name)
             if history.errors + 1 < MAX_ATTEMPTS:
                 self._schedule(history, unexpected=True)
                 return
             try:
-                outcome = _give_up(job, self.config)
+                outcome = _give_up(history.job, self.config)
             except OSError as exc:  # cannot even quarantine now (disk full): keep trying
-                log.error("cannot quarantine %s now (%s); will retry", redact(job.name), exc)
+                log.error("cannot quarantine %s now (%s); will retry", job.name, exc.strerror)
                 self._schedule(history, unexpected=False)
                 return
+        unclaim(history.job)
         watcher.done_with(job)
         self.on_outcome(outcome)
+
+    def _process(self, job: IntakeJob, agent: Agent) -> Outcome:
+        if job.refused is not None:  # a link, a pipe, too many documents: never read
+            return _quarantined(job, job.refused, self.config)
+        return process_job(job, agent)
 
     def _schedule(self, history: _Retry, unexpected: bool) -> None:
         failures = history.failures + 1
@@ -127,6 +141,7 @@ def recover(config: AgentConfig) -> None:
     outbox = Outbox(paths.outbox)
     for note in outbox.recover():
         release(note, paths.inbox, paths.done, outbox)
+    return_unfinished(paths.inbox)  # only after the release: those scans are bundled already
     quarantine.items(paths.quarantine)
 
 
@@ -143,5 +158,10 @@ def _start_delivery(config: AgentConfig, stop: threading.Event) -> threading.Thr
 
 def _give_up(job: IntakeJob, config: AgentConfig) -> Outcome:
     rejected = InputRejected(RejectCode.INTERNAL_ERROR, f"failed {MAX_ATTEMPTS} times")
+    return _quarantined(job, rejected, config)
+
+
+def _quarantined(job: IntakeJob, rejected: InputRejected, config: AgentConfig) -> Outcome:
     where = quarantine.quarantine(job.root, rejected, config.paths.quarantine)
+    log.warning("quarantined %s: %s", job.name, rejected)
     return Outcome(job.name, path=where, rejected=rejected)

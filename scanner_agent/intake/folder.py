@@ -5,7 +5,10 @@ one document. Junk (``.DS_Store``, ``Thumbs.db``, ``~$x``, ``*.part``, dotfiles,
 is ignored. Anything else is handed over, even a file with an unaccepted extension or one that
 never decodes (after a grace period): the pipeline quarantines it with a reason, so nothing a
 clerk put in the inbox disappears silently. When a job is ready is decided in
-:mod:`scanner_agent.intake.readiness`.
+:mod:`scanner_agent.intake.readiness`; links, pipes and devices are never followed or opened
+(:mod:`scanner_agent.intake.entries`) and their jobs are refused unread
+(:mod:`scanner_agent.intake.refusal`). One entry that cannot even be looked at is logged and
+skipped: it never stops the pass for the others.
 
 Threads: a watchdog observer (inotify, or polling for network shares) only wakes a single
 ready-check thread, which also rescans on its own every tick, so a missed event costs at most
@@ -15,6 +18,7 @@ one tick. Ready jobs go to a queue that :meth:`FolderWatcher.jobs` reads.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 import time
@@ -27,10 +31,12 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
-from aspa_contract.hetu import redact
+from aspa_contract.names import public_name
 from scanner_agent.config import IntakeSettings
+from scanner_agent.errors import InputRejected
 from scanner_agent.intake.entries import EntrySnapshot, folder_snapshot, list_entries, snapshot
 from scanner_agent.intake.readiness import Probe, ReadinessTracker
+from scanner_agent.intake.refusal import refusal
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +49,10 @@ _FULL_RESCAN_S = 30.0
 class IntakeJob:
     """One scan to process: a loose file, or a sub-folder of pages."""
 
-    name: str  # the entry's name with anything hetu-shaped masked: safe for logs
+    name: str  # the entry's name through public_name: safe for logs and output
     root: Path  # what moves to done/ or quarantine/ afterwards (file or folder)
     documents: tuple[Path, ...]  # loose file: (root,); folder: its accepted files in name order
+    refused: InputRejected | None = None  # set: quarantine it unread (a link, a pipe, too big)
 
 
 class FolderWatcher:
@@ -61,6 +68,7 @@ class FolderWatcher:
         # Its own lock: the observer thread must not wait for a pass that is probing files.
         self._dirty_lock = threading.Lock()
         self._dirty: set[str] = set()  # top-level names an event touched since the last pass
+        self._failing: set[str] = set()  # entries whose snapshot failed: logged once, retried
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._observer: BaseObserver | None = None
@@ -136,11 +144,29 @@ class FolderWatcher:
             recheck = touched | set(self._tracker.waiting()) | (set(present) - known)
             check = [name for name, is_dir in present.items()
                      if full or not is_dir or name in recheck]
-            return [_job(snap) for snap in self._snapshots(check) if self._tracker.observe(snap)]
+            self._failing &= set(present)
+            return [_ready(snap) for snap in self._snapshots(check)
+                    if self._tracker.observe(snap)]
 
     def _snapshots(self, names: list[str]) -> list[EntrySnapshot]:
-        snaps = (snapshot(self._inbox, name) for name in names)
+        snaps = (self._snapshot(name) for name in names)
         return [snap for snap in snaps if snap is not None]
+
+    def _snapshot(self, name: str) -> EntrySnapshot | None:
+        # One entry that cannot be looked at (a folder without read permission, an I/O error
+        # on a share) is skipped and tried again next pass; the others go on being handed over.
+        try:
+            snap = snapshot(self._inbox, name)
+        except Exception as exc:
+            if name not in self._failing:
+                self._failing.add(name)
+                log.warning("cannot look at inbox entry %s (%s); will try again",
+                            public_name(name), type(exc).__name__)
+            return None
+        if name in self._failing:
+            self._failing.discard(name)
+            log.info("inbox entry %s can be looked at again", public_name(name))
+        return snap
 
     def _touched(self, name: str) -> None:
         with self._dirty_lock:
@@ -159,14 +185,23 @@ def folder_documents(folder: Path) -> tuple[Path, ...]:
     return folder_snapshot(folder).documents
 
 
-def _job(snap: EntrySnapshot) -> IntakeJob:
-    name = redact(snap.name)
+def intake_job(snap: EntrySnapshot) -> IntakeJob:
+    """The job an entry's snapshot stands for, refused when it must not be read."""
+    return IntakeJob(name=public_name(snap.name), root=snap.path, documents=snap.documents,
+                     refused=refusal(snap))
+
+
+def _ready(snap: EntrySnapshot) -> IntakeJob:
+    job = intake_job(snap)
     if snap.others:
         # Not pages, but not lost either: they move to done/ or quarantine/ with the folder.
         log.info("folder %s: %d file(s) with an unaccepted extension are not pages",
-                 name, len(snap.others))
-    log.info("inbox entry %s is ready (%d document(s))", name, len(snap.documents))
-    return IntakeJob(name=name, root=snap.path, documents=snap.documents)
+                 job.name, len(snap.others))
+    if job.refused is not None:
+        log.warning("inbox entry %s is refused unread: %s", job.name, job.refused)
+    else:
+        log.info("inbox entry %s is ready (%d document(s))", job.name, len(snap.documents))
+    return job
 
 
 class _Waker(FileSystemEventHandler):
@@ -186,7 +221,7 @@ class _Waker(FileSystemEventHandler):
     def _top_name(self, raw: str | bytes) -> str | None:
         if not raw:
             return None
-        text = raw.decode() if isinstance(raw, bytes) else raw
+        text = os.fsdecode(raw)  # a Latin-1 name from a share is not UTF-8
         try:
             parts = Path(text).relative_to(self._inbox).parts
         except ValueError:

@@ -8,7 +8,9 @@ Rules (times count from the last change of the entry's size/mtime signature):
   written waits, a truly broken one is not stuck forever;
 * sub-folder: ready at once when it holds a ``.done`` marker; otherwise after ``folder_quiet_s``
   when every accepted file decodes, or after ``folder_quiet_s + undecodable_grace_s`` (also
-  when it holds no accepted file at all).
+  when it holds no accepted file at all);
+* an entry refused unread (a link, a pipe, too many documents: see
+  :mod:`scanner_agent.intake.refusal`) is ready once quiet, without probing anything in it.
 
 An entry is handed over once; it is armed again only when its signature changes or it is
 forgotten. The clock is injected so tests need not sleep.
@@ -21,10 +23,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aspa_contract.hetu import redact
+from aspa_contract.names import public_name
 from scanner_agent.config import IntakeSettings
 from scanner_agent.intake.entries import EntrySnapshot, Signature
 from scanner_agent.intake.junk import is_accepted
+from scanner_agent.intake.refusal import refusal
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +80,13 @@ class ReadinessTracker:
         quiet = self._settings.folder_quiet_s if snap.is_dir else self._settings.quiet_s
         if quiet_for < quiet:
             return False
+        if refusal(snap) is not None:
+            return True
         if not snap.empty and all(self._decodes(doc, track) for doc in snap.documents):
             return True
         if quiet_for >= quiet + self._settings.undecodable_grace_s:
             log.warning("inbox entry %s is empty or does not decode; handing it over for "
-                        "quarantine", redact(snap.name))
+                        "quarantine", public_name(snap.name))
             return True
         return False
 
@@ -96,5 +101,5 @@ class ReadinessTracker:
         try:
             return bool(self._probe(document))
         except Exception:
-            log.exception("probe failed on %s", redact(document.name))
+            log.exception("probe failed on %s", public_name(document))
             return False

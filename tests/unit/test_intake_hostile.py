@@ -1,0 +1,171 @@
+"""GIVEN hostile entries in the inbox (link loops, links out, pipes, undecodable names, too many
+documents) WHEN the watcher looks THEN it never blocks, never follows a link, never stops for one
+entry, and hands each over once — refused unread, with a reason — beside the good files.
+
+Real files, links and FIFOs in a tmp inbox; a fake clock and a probe that reads the file.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from scanner_agent.config import IntakeSettings
+from scanner_agent.errors import RejectCode
+from scanner_agent.intake.folder import FolderWatcher, IntakeJob
+from scanner_agent.intake.refusal import MAX_DOCUMENTS
+
+QUIET = 2.0
+PAGE = b"scan data <eof>"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class ReadingProbe:
+    """Opens and reads each file it is asked about, as the real decoder does."""
+
+    def __init__(self) -> None:
+        self.calls: list[Path] = []
+
+    def __call__(self, path: Path) -> bool:
+        self.calls.append(path)
+        return path.read_bytes().endswith(b"<eof>")
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def probe() -> ReadingProbe:
+    return ReadingProbe()
+
+
+@pytest.fixture
+def watcher(inbox: Path, clock: Clock, probe: ReadingProbe) -> FolderWatcher:
+    settings = IntakeSettings(quiet_s=QUIET, folder_quiet_s=QUIET, undecodable_grace_s=30.0)
+    return FolderWatcher(inbox, settings, probe=probe, clock=clock)
+
+
+def settle(watcher: FolderWatcher, clock: Clock) -> dict[str, IntakeJob]:
+    """Two passes a quiet period apart, as the running watcher makes them; jobs by root name.
+
+    Each pass runs in a thread with a time limit, so a pass that blocks fails the test instead
+    of hanging it."""
+    jobs: dict[str, IntakeJob] = {}
+    for _ in range(2):
+        done: list[list[IntakeJob]] = []
+        thread = threading.Thread(target=lambda: done.append(watcher.scan_once()), daemon=True)
+        thread.start()
+        thread.join(timeout=10)
+        if thread.is_alive():
+            _unblock_fifos(watcher)
+            pytest.fail("a readiness pass blocked")
+        assert done, "the readiness pass raised"
+        jobs.update((job.root.name, job) for job in done[0])
+        clock.now += QUIET
+    return jobs
+
+
+def _unblock_fifos(watcher: FolderWatcher) -> None:
+    # Give a reader stuck in open() a writer, so a failing test ends instead of hanging.
+    inbox: Path = watcher._inbox  # noqa: SLF001 - test cleanup only
+    for dirpath, _, filenames in os.walk(inbox):
+        for name in filenames:
+            try:
+                os.close(os.open(os.path.join(dirpath, name), os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:
+                pass
+
+
+def test_a_symlink_loop_neither_stops_the_pass_nor_hides_the_good_file(
+        watcher: FolderWatcher, inbox: Path, clock: Clock) -> None:
+    (inbox / "loop").symlink_to("loop")
+    (inbox / "ping").symlink_to("pong")
+    (inbox / "pong").symlink_to("ping")
+    (inbox / "good.png").write_bytes(PAGE)
+    jobs = settle(watcher, clock)
+    assert jobs["good.png"].refused is None
+    for name in ("loop", "ping", "pong"):
+        refused = jobs[name].refused
+        assert refused is not None and refused.code is RejectCode.NOT_A_REGULAR_FILE
+        assert "symbolic link" in refused.detail
+
+
+def test_a_link_to_a_folder_outside_the_inbox_is_refused_and_never_walked(
+        watcher: FolderWatcher, inbox: Path, clock: Clock, probe: ReadingProbe,
+        tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "secret.png").write_bytes(PAGE)
+    (inbox / "visit").symlink_to(outside, target_is_directory=True)
+    (inbox / "job").mkdir()
+    (inbox / "job" / "p1.png").write_bytes(PAGE)
+    (inbox / "job" / "p2.png").symlink_to(outside / "secret.png")
+    (inbox / "job" / ".done").touch()
+    jobs = settle(watcher, clock)
+    for name in ("visit", "job"):
+        refused = jobs[name].refused
+        assert refused is not None and refused.code is RejectCode.NOT_A_REGULAR_FILE
+    assert jobs["visit"].documents == ()
+    assert [p.name for p in jobs["job"].documents] == ["p1.png"]
+    assert not any(outside in p.parents or p.name == "p2.png" for p in probe.calls)
+
+
+def test_a_fifo_in_a_job_folder_or_the_inbox_is_never_opened(
+        watcher: FolderWatcher, inbox: Path, clock: Clock) -> None:
+    (inbox / "job").mkdir()
+    (inbox / "job" / "p1.png").write_bytes(PAGE)
+    os.mkfifo(inbox / "job" / "p2.png")
+    (inbox / "job" / ".done").touch()
+    os.mkfifo(inbox / "pipe.png")
+    (inbox / "good.png").write_bytes(PAGE)
+    jobs = settle(watcher, clock)
+    for name in ("job", "pipe.png"):
+        refused = jobs[name].refused
+        assert refused is not None and refused.code is RejectCode.NOT_A_REGULAR_FILE
+        assert "named pipe" in refused.detail
+    assert jobs["good.png"].refused is None
+
+
+def test_a_folder_with_more_documents_than_a_bundle_holds_is_refused_before_any_probe(
+        watcher: FolderWatcher, inbox: Path, clock: Clock, probe: ReadingProbe) -> None:
+    big = inbox / "big"
+    big.mkdir()
+    for number in range(MAX_DOCUMENTS + 1):
+        (big / f"p{number}.png").write_bytes(PAGE)
+    jobs = settle(watcher, clock)
+    refused = jobs["big"].refused
+    assert refused is not None and refused.code is RejectCode.TOO_MANY_DOCUMENTS
+    assert f"{MAX_DOCUMENTS + 1} documents" in refused.detail
+    assert probe.calls == []
+
+
+def test_a_non_utf8_name_is_handed_over_under_its_public_name(
+        watcher: FolderWatcher, inbox: Path, clock: Clock) -> None:
+    raw = os.path.join(os.fsencode(inbox), b"bad_\xff\xfe_name.png")
+    with open(raw, "wb") as handle:
+        handle.write(PAGE)
+    [job] = settle(watcher, clock).values()
+    assert job.name == "bad_\\xff\\xfe_name.png" and os.fsencode(job.root) == raw
+    job.name.encode("utf-8")
+
+
+def test_names_inside_a_refused_folder_are_public_in_its_reason(
+        watcher: FolderWatcher, inbox: Path, clock: Clock) -> None:
+    (inbox / "job").mkdir()
+    (inbox / "job" / "scan010594Y9032b.png").symlink_to("nowhere")
+    (inbox / "job" / ".done").touch()
+    refused = settle(watcher, clock)["job"].refused
+    assert refused is not None and "9032" not in refused.reason_text()
+    assert "scan010594Y***2b.png (symbolic link)" in refused.detail
