@@ -169,7 +169,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip(), 16)
                 if size == 0:
@@ -183,7 +183,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _forward(self, body: bytes) -> tuple[int, str, list[tuple[str, str]], bytes]:
         target = urlsplit(self.owner.upstream)
-        connection = http.client.HTTPConnection(target.hostname, target.port,
+        connection = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port,
                                                 timeout=UPSTREAM_TIMEOUT_S)
         try:
             headers = {name: value for name, value in self.headers.items()
