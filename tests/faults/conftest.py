@@ -11,8 +11,12 @@ from __future__ import annotations
 import os
 import random
 import secrets
+from pathlib import Path
 
 import pytest
+
+HERE = Path(__file__).resolve().parent
+LONG_TIMEOUT_S = 4 * 3600  # only a guard against a hung run
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -23,17 +27,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="seed of the fault tests' random choices; also ASPA_FAULT_SEED")
 
 
+def is_long(config: pytest.Config) -> bool:
+    """True when the long versions were asked for (option or environment)."""
+    return bool(config.getoption("--long-faults", default=False)
+                or os.environ.get("ASPA_LONG_FAULTS", "") not in ("", "0"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The long versions run for tens of minutes: lift the suite's hang guard for them."""
+    if is_long(config):
+        for item in items:
+            if item.path.is_relative_to(HERE):
+                item.add_marker(pytest.mark.timeout(LONG_TIMEOUT_S))
+
+
 @pytest.fixture
 def long_faults(request: pytest.FixtureRequest) -> bool:
     """True when the long versions were asked for."""
-    return bool(request.config.getoption("--long-faults")
-                or os.environ.get("ASPA_LONG_FAULTS", "") not in ("", "0"))
+    return is_long(request.config)
 
 
 @pytest.fixture
 def fault_seed(request: pytest.FixtureRequest) -> int:
     """The seed of this test's random choices: given, or new and printed so it can be rerun."""
-    given = request.config.getoption("--fault-seed") or os.environ.get("ASPA_FAULT_SEED")
+    given = (request.config.getoption("--fault-seed", default=None)
+             or os.environ.get("ASPA_FAULT_SEED"))
     seed = int(given) if given else secrets.randbelow(2**31)
     print(f"\n{request.node.nodeid}: fault seed {seed} "
           f"(rerun: pytest '{request.node.nodeid}' --fault-seed {seed})")

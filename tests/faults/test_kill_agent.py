@@ -36,7 +36,7 @@ from tests.faults.processes import Children, children
 from tests.faults.workload import drop_input, render_pages
 from tests.s3server import REGION
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 SHORT_KILLS = 6
 LONG_KILLS = 200
