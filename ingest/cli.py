@@ -205,6 +205,17 @@ def _print_exception_table(rejects: Sequence[ExceptionView]) -> None:
     Console().print(table)
 
 
+@app.command("doctor")
+def doctor(config: ConfigOpt = None) -> None:
+    """Check the store, the queue and the bucket's notifications to it, and the database;
+    each problem says its fix. Exit 3 on a problem."""
+    from aspa_contract.checks import print_checks
+    from ingest.doctor import run_checks
+
+    if print_checks(run_checks(load_ingest_config(config))):
+        raise typer.Exit(3)
+
+
 @app.command("run")
 def run(
     config: ConfigOpt = None,
@@ -216,10 +227,12 @@ def run(
     import threading
 
     from aspa_contract.logs import setup_logging
+    from ingest.doctor import log_notification_problems
     from ingest.worker import run_workers
 
     cfg = load_ingest_config(config)
     setup_logging(json_logs)
+    log_notification_problems(cfg)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

@@ -30,6 +30,7 @@ from aspa_contract.storage import (
     StorageUnavailable,
     s3_event_keys,
 )
+from aspa_contract.storage.queue import queue_failure
 from ingest.settings import SqsSettings
 
 log = logging.getLogger(__name__)
@@ -68,12 +69,8 @@ class SqsSource:
         try:
             self._client.get_queue_attributes(QueueUrl=self.queue_url,
                                               AttributeNames=["VisibilityTimeout"])
-        except ClientError as exc:
-            raise StorageConfigError(
-                f"cannot use queue {self.queue_url}: {exc}; fix queue_url "
-                "(ASPA_INGEST_QUEUE_URL), sqs.endpoint_url or the credentials") from exc
-        except BotoCoreError as exc:
-            raise StorageUnavailable(f"cannot reach queue {self.queue_url}: {exc}") from exc
+        except (ClientError, BotoCoreError) as exc:
+            raise queue_failure(self.queue_url, self._client.meta.endpoint_url, exc) from exc
 
     def receive(self) -> list[QueueMessage]:
         """One long poll: up to ``max_messages`` messages, hidden from other workers for

@@ -10,13 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from aspa_contract.config_files import load_settings
 from aspa_contract.storage import StorageConfigError, StorageSettings, parse_storage_url
+from aspa_contract.storage.endpoints import queue_endpoint, queue_region
 from ingest.errors import IngestError
 
 DEFAULT_CONFIG_FILE = Path("config/ingest.toml")
@@ -34,9 +35,11 @@ class SqsSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     endpoint_url: str | None = Field(
-        default=None, description="SQS API endpoint (moto, LocalStack); None = AWS.")
+        default=None, description="SQS API endpoint; None = derived: the queue URL's own host "
+        "when it is not AWS, else storage.endpoint_url (an emulator), else AWS.")
     region: str | None = Field(
-        default=None, description="AWS region of the queue; None = from the environment.")
+        default=None, description="AWS region of the queue; None = derived: the region in an "
+        "AWS queue URL, else storage.region, else the environment.")
     wait_time_s: int = Field(
         default=20, ge=0, le=20, description="Long-poll wait per receive call (SQS max 20).")
     max_messages: int = Field(
@@ -92,6 +95,28 @@ class IngestConfig(BaseSettings):
         except StorageConfigError as exc:
             raise ValueError(str(exc)) from None
         return value
+
+    @field_validator("queue_url")
+    @classmethod
+    def _queue_url_parses(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                queue_endpoint(value, StorageSettings())
+            except StorageConfigError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _queue_follows_the_store(self) -> IngestConfig:
+        """Fill in ``sqs.endpoint_url`` and ``sqs.region`` left out, from the queue URL and the
+        store's settings: left to botocore, a moto or LocalStack queue would be asked for at
+        AWS's public endpoint."""
+        if self.queue_url is not None:
+            self.sqs = self.sqs.model_copy(update={
+                "endpoint_url": self.sqs.endpoint_url or queue_endpoint(self.queue_url,
+                                                                        self.storage),
+                "region": self.sqs.region or queue_region(self.queue_url, self.storage)})
+        return self
 
 
 def load_ingest_config(path: Path | None = None, **overrides: Any) -> IngestConfig:

@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
 
+from aspa_contract.checks import Check
 from aspa_contract.storage import StorageError, open_storage, redact_url
 from scanner_agent.config import AgentConfig
 from scanner_agent.intake.sane_source import check_scanner
 from scanner_agent.ocr import check_tesseract
 
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    problems: list[str]
-    required: bool = True  # a failing optional check warns but does not fail doctor
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
+__all__ = ["Check", "run_checks"]
 
 
 def run_checks(config: AgentConfig) -> list[Check]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import socket
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC
@@ -22,6 +23,7 @@ from botocore.exceptions import (
     ClientError,
     ConnectionError,
     CredentialRetrievalError,
+    EndpointConnectionError,
     FlexibleChecksumError,
     NoCredentialsError,
     NoRegionError,
@@ -33,6 +35,7 @@ from botocore.exceptions import (
 )
 
 from aspa_contract.storage.base import ObjectInfo, StoredObject, check_metadata, verify_sha256
+from aspa_contract.storage.endpoints import s3_addressing_style
 from aspa_contract.storage.errors import (
     ObjectNotFound,
     StorageConfigError,
@@ -58,6 +61,8 @@ _TRANSIENT = {"SlowDown", "RequestTimeout", "ServiceUnavailable", "InternalError
 _CONFIG_FAILURES = (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError,
                     TokenRetrievalError, ProfileNotFound, NoRegionError, SSLError)
 _TRANSIENT_FAILURES = (ConnectionError, ResponseStreamingError, FlexibleChecksumError)
+# getaddrinfo: the name does not exist (not EAI_AGAIN, which a DNS outage gives).
+_NO_SUCH_HOST = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
 
 
 class S3Storage:
@@ -138,10 +143,17 @@ class S3Storage:
 
     def check(self) -> None:
         """List one key under the prefix: proves endpoint, credentials, bucket and permission
-        (works with an IAM policy limited to the prefix)."""
-        with self._errors(""):
-            self._client.list_objects_v2(Bucket=self.location.bucket,
-                                         Prefix=self.location.object_key(""), MaxKeys=1)
+        (works with an IAM policy limited to the prefix). An endpoint whose host does not
+        exist is a StorageConfigError here: at start it is a typo, not an outage."""
+        try:
+            with self._errors(""):
+                self._client.list_objects_v2(Bucket=self.location.bucket,
+                                             Prefix=self.location.object_key(""), MaxKeys=1)
+        except StorageUnavailable as exc:
+            if exc.__cause__ is None or is_transient(exc.__cause__):
+                raise
+            raise StorageConfigError(f"{self.url}: host of {self._client.meta.endpoint_url} "
+                                     "does not exist; fix storage.endpoint_url") from exc
 
     def _list(self, prefix: str) -> Iterator[ObjectInfo]:
         paginator = self._client.get_paginator("list_objects_v2")
@@ -181,12 +193,13 @@ class S3Storage:
 
 def make_client(settings: StorageSettings) -> Any:
     """A boto3 S3 client with the timeouts, retries and addressing of ``settings``."""
+    style = s3_addressing_style(settings)
     config = Config(
         region_name=settings.region,
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
         retries={"mode": settings.retry_mode, "max_attempts": settings.max_attempts},
-        s3={"addressing_style": settings.addressing_style},
+        s3={"addressing_style": style} if style else {},
     )
     try:
         session = boto3.session.Session(profile_name=settings.profile)
@@ -215,7 +228,7 @@ def _s3_errors(url: str, key: str) -> Iterator[None]:
 
 def _from_client_error(exc: ClientError, where: str, key: str) -> StorageError:
     code = _code(exc)
-    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    status = _status(exc)
     message = exc.response.get("Error", {}).get("Message", "")
     if code in _NOT_FOUND:
         return ObjectNotFound(key)
@@ -225,6 +238,31 @@ def _from_client_error(exc: ClientError, where: str, key: str) -> StorageError:
         return StorageConfigError(f"{where}: S3 answered {code} ({message}); check the bucket "
                                   "name, region, credentials and the IAM/KMS permissions")
     return StorageError(f"{where}: S3 answered {code} ({message})")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for a botocore failure that waiting may heal (network down, 5xx, throttling); False
+    for one a person must fix (a host that does not exist, no such bucket or queue, credentials,
+    region, access). For checks at start, which stop on the second kind and wait out the first.
+    """
+    if isinstance(exc, ClientError):
+        return _code(exc) in _TRANSIENT or _status(exc) >= 500
+    if isinstance(exc, EndpointConnectionError) and _no_such_host(exc):
+        return False
+    return isinstance(exc, _TRANSIENT_FAILURES)
+
+
+def _no_such_host(exc: EndpointConnectionError) -> bool:
+    cause: BaseException | None = exc.kwargs.get("error")
+    while cause is not None:
+        if isinstance(cause, socket.gaierror):
+            return cause.errno in _NO_SUCH_HOST
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def _status(exc: ClientError) -> int:
+    return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
 
 
 def _code(exc: ClientError) -> str:

@@ -1,6 +1,8 @@
 """How to reach an S3-compatible store: endpoint, credentials source, encryption, retries.
 
-The ``file:`` backend ignores these settings. Every field has a safe default for AWS S3.
+The ``file:`` backend ignores these settings. Every field has a safe default for AWS S3. They
+are the one place endpoint, region and addressing are set: the ingest's SQS client and the
+checks derive theirs from them (:mod:`aspa_contract.storage.endpoints`).
 """
 
 from __future__ import annotations
@@ -16,8 +18,7 @@ class StorageSettings(BaseModel):
     Examples::
 
         StorageSettings()                                           # AWS, default credentials
-        StorageSettings(endpoint_url="http://127.0.0.1:9000",       # MinIO or moto
-                        addressing_style="path")
+        StorageSettings(endpoint_url="http://127.0.0.1:9000")       # MinIO or moto: path-style
         StorageSettings(sse_kms_key_id="arn:aws:kms:eu-north-1:111122223333:key/…")
     """
 
@@ -25,10 +26,12 @@ class StorageSettings(BaseModel):
 
     endpoint_url: str | None = Field(
         default=None,
-        description="S3 API endpoint of an S3-compatible store; None = AWS for the region.")
+        description="S3 API endpoint of an S3-compatible store; None = AWS for the region. "
+        "An emulator's endpoint (moto, LocalStack) also serves the ingest's SQS queue.")
     region: str | None = Field(
         default=None,
-        description="AWS region, e.g. eu-north-1; None = from the profile or environment.")
+        description="AWS region, e.g. eu-north-1; None = from the profile or environment. "
+        "Also the SQS queue's region unless its AWS queue URL names one.")
     profile: str | None = Field(
         default=None,
         description="Named profile in ~/.aws/config; None = the default credential chain "
@@ -49,8 +52,8 @@ class StorageSettings(BaseModel):
         default=60.0, gt=0, le=3600, description="Seconds to wait for a response to be read.")
     addressing_style: Literal["auto", "virtual", "path"] = Field(
         default="auto",
-        description="`path` for stores without virtual-hosted buckets (many on-premises "
-        "S3-compatible stores).")
+        description="`auto` = path-style on a non-AWS endpoint_url, virtual-hosted on AWS; "
+        "`path` or `virtual` to force one.")
     list_page_size: int = Field(
         default=1000, ge=1, le=1000,
         description="Keys fetched per LIST request (S3's maximum is 1000).")
