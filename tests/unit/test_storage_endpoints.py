@@ -89,9 +89,9 @@ def test_the_s3_client_uses_path_style_on_a_non_aws_endpoint_without_being_told(
     assert url.startswith("http://minio:9000/aspa/k")
 
 
-def _no_such_host(host: str) -> EndpointConnectionError:
+def _no_such_host(host: str, errno: int = socket.EAI_NONAME) -> EndpointConnectionError:
     """What botocore raises when the name does not resolve (urllib3 chains the gaierror)."""
-    lookup = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    lookup = socket.gaierror(errno, "Name or service not known")
     cause = NameResolutionError(host, None, lookup)  # type: ignore[arg-type]
     cause.__cause__ = lookup
     return EndpointConnectionError(endpoint_url=f"http://{host}:4566/", error=cause)
@@ -104,6 +104,7 @@ def _client_error(code: str, status: int) -> ClientError:
 
 @pytest.mark.parametrize(("exc", "transient"), [
     (_no_such_host("sqs.invalid"), False),
+    (_no_such_host("sqs.invalid", socket.EAI_AGAIN), True),  # DNS down: wait
     (EndpointConnectionError(endpoint_url=MOTO, error=NewConnectionError(
         None, "refused")), True),  # type: ignore[arg-type]
     (_client_error("AWS.SimpleQueueService.NonExistentQueue", 400), False),
