@@ -84,9 +84,15 @@ REJECT_TEXTS: dict[RejectCode, tuple[str, str, str]] = {
         "The document has too many pages for one bundle. Split it.",
     ),
     RejectCode.OCR_FAILED: (
-        "Tekstintunnistus epäonnistui. Ota yhteys tukeen; asiakirja on tallessa.",
-        "Textigenkänningen misslyckades. Kontakta supporten; dokumentet finns kvar.",
-        "Text recognition failed. Contact support; the document is kept.",
+        "Tekstintunnistus epäonnistui; detail-rivi kertoo, mikä luku ja miksi. Asiakirja on "
+        "tallessa. Skannaa se uudelleen (harmaasävy, 300 dpi); jos virhe toistuu, ota yhteys "
+        "tukeen ja kerro detail-rivi.",
+        "Textigenkänningen misslyckades; raden detail säger vilken läsning och varför. "
+        "Dokumentet finns kvar. Skanna det på nytt (gråskala, 300 dpi); om felet upprepas, "
+        "kontakta supporten och uppge raden detail.",
+        "Text recognition failed; the detail line says which reading and why. The document is "
+        "kept. Scan it again (greyscale, 300 dpi); if it happens again, contact support and "
+        "quote the detail line.",
     ),
     RejectCode.EMPTY_FOLDER: (
         "Kansiossa ei ollut skannattuja sivuja.",

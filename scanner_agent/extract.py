@@ -23,6 +23,18 @@ to a person at Kela. So a code by a label is accepted only with two witnesses, i
 * Only when no label box read any code is the first valid code anywhere taken (``text`` or
   ``corrected``): letters and attachments without a labelled box.
 
+The century sign, in full. The check character does not cover it, and ``-``/``Y``/``X``/``W``/
+``V``/``U`` (1900s), ``A``…``F`` (2000s) and ``+`` are different people since 2023: a handwritten
+``W`` read as ``U``, or a script-font ``V`` read as ``U``, is another person's valid code that two
+witnesses may even agree on. So a sign is accepted only on a confident read of that very
+character: every re-read of the box that gave the code must show the sign as read (not
+corrected into one) with tesseract's character confidence at least
+:data:`MIN_SIGN_CONFIDENCE`, and no read — re-read or page text by the label — may show the
+same code with another sign. A code from the page text (``label_text``, ``text``,
+``corrected``) is re-read in the box of its words on the page under the same rule. Otherwise:
+no code, method ``uncertain_century_sign``, and a person supplies it. (Handwriting is not read
+properly yet; until it is, this costs some handwritten codes, never a wrong one.)
+
 The correction rule for text, in full:
 
 * A code-shaped run is six date characters, a century sign, three individual-number characters
@@ -55,8 +67,8 @@ from PIL import Image
 from aspa_contract.hetu import CENTURY_SIGNS, CHECK_CHARS, is_valid, mask
 from scanner_agent.config import OcrSettings
 from scanner_agent.errors import InputRejected
-from scanner_agent.ocr import ocr_region
-from scanner_agent.pages import Box, OcrPage, OcrWord
+from scanner_agent.ocr import read_region, union_box
+from scanner_agent.pages import Box, OcrPage, OcrWord, RegionRead
 
 log = logging.getLogger(__name__)
 
@@ -154,11 +166,17 @@ _BELOW_HEIGHTS = 3  # the value sits within this many label heights under the la
 _ENHANCE_SCALE = 3  # enlargement of the enhanced read (2x read about as well on the held-out set)
 _RULE_MM = 5.0  # a dark run this long is a ruled line: 12 pt glyphs are 2-3 mm wide and high
 ENHANCED_LANGUAGE = "eng"  # digits and capitals only: a model other than the page's
+# Tesseract's LSTM confidence (0..100) a read must give the century sign itself. Clean prints
+# read 96-99; misread and dropped signs seen at 84-93. See tests/integration/test_century_sign.py.
+MIN_SIGN_CONFIDENCE = 95.0
 _STRIP_LABEL = re.compile(r"[^a-zåäö/]+")
 _CODE_GAP = re.compile(r"(?<=[0-9A-Z+-]) +(?=[0-9A-Z+-])")
 
 
 Verdict = tuple[str | None, str]  # (code or None, method)
+SignedCodes = list[tuple[str, float]]  # valid codes in one read, each with its sign's confidence
+UNCERTAIN_SIGN = "uncertain_century_sign"
+TEXT_REREAD = "hetu re-read of the page text"  # names the call in logs and error details
 
 
 @dataclass(frozen=True)
@@ -169,8 +187,9 @@ class HetuFinding:
     confirmed), ``label_text`` (the label's line in the page text), ``text`` (anywhere, read as
     is), ``corrected`` (anywhere, one OCR confusion undone); or why there is no code:
     ``ambiguous`` (two reads gave different valid codes), ``unconfirmed`` (a code read by a
-    label once, never confirmed) or ``none``. ``candidates_seen`` counts the distinct valid
-    codes met on the way; more than one means the document names others too.
+    label once, never confirmed), ``uncertain_century_sign`` (the code's century sign was not
+    read confidently, or reads disagree on it) or ``none``. ``candidates_seen`` counts the
+    distinct valid codes met on the way; more than one means the document names others too.
     """
 
     code: str | None
@@ -189,11 +208,15 @@ def find_hetu(pages: list[OcrPage], settings: OcrSettings, *,
     today = today or date.today()
     seen: set[str] = set()
     labelled = _by_labels(pages, settings, today, seen)
-    in_text = [found for page in pages for found in find_hetu_in_text(page.text, today=today)]
+    in_text = [(page, *found) for page in pages
+               for found in find_hetu_in_text(page.text, today=today)]
     if labelled is None and seen:
         labelled = None, "unconfirmed"  # a label's box read a code once; never confirmed
-    seen.update(code for code, _ in in_text)
-    code, method = labelled or (in_text[0] if in_text else (None, "none"))
+    seen.update(code for _, code, _ in in_text)
+    if labelled is None and in_text:
+        page, first, how = in_text[0]
+        labelled = _sign_confirmed(page, first, how, settings, today)
+    code, method = labelled or (None, "none")
     log.info("hetu %s found by %s (%d candidates)", mask(code), method, len(seen))
     return HetuFinding(code, method, len(seen))
 
@@ -207,26 +230,72 @@ def _by_labels(pages: list[OcrPage], settings: OcrSettings, today: date,
             read: set[str] = set()
             for box in _value_boxes(page, label):
                 reads = _rereads(page, box, settings, today)
-                read.update(*reads)
+                read.update(code for codes in reads for code, _ in codes)
                 verdict = _judge_box(reads, full)
                 if verdict is not None:
                     seen.update(read, full)
                     return verdict
             seen.update(read, full)
             if full:  # no re-read gave a code, or the tie-break above would have decided
-                return full[0], "label_text"
+                return _sign_confirmed(page, full[0], "label_text", settings, today)
     return None
 
 
-def _judge_box(reads: tuple[list[str], list[str]], full: list[str]) -> Verdict | None:
+def _judge_box(reads: tuple[SignedCodes, SignedCodes], full: list[str]) -> Verdict | None:
     """Two reads of one box, with the full-page text as tie-breaker; None: undecided."""
     first, second = reads
+    others = [code for code, _ in first + second] + full
     if first and second:
-        return (first[0], "label_box") if first[0] == second[0] else (None, "ambiguous")
+        if first[0][0] != second[0][0]:
+            return None, "ambiguous"
+        return _signed(first[0][0], [first[0][1], second[0][1]], others)
     one = first or second
     if not one or not full:
         return None
-    return (one[0], "label_box") if full[0] == one[0] else (None, "ambiguous")
+    if full[0] != one[0][0]:
+        return None, "ambiguous"
+    return _signed(one[0][0], [one[0][1]], others)
+
+
+def _signed(code: str, confidences: list[float], others: list[str],
+            method: str = "label_box") -> Verdict:
+    """``code`` when every read saw its century sign confidently and none saw another sign."""
+    if min(confidences) < MIN_SIGN_CONFIDENCE or _other_sign(code, others):
+        log.info("hetu %s not taken: century sign read with confidence %.0f or contradicted",
+                 mask(code), min(confidences))
+        return None, UNCERTAIN_SIGN
+    return code, method
+
+
+def _other_sign(code: str, others: list[str]) -> bool:
+    """True when one of ``others`` is ``code`` with another century sign."""
+    digits = code[:_CENTURY_PLACE] + code[_CENTURY_PLACE + 1:]
+    return any(o != code and o[:_CENTURY_PLACE] + o[_CENTURY_PLACE + 1:] == digits
+               for o in others)
+
+
+def _sign_confirmed(page: OcrPage, code: str, method: str, settings: OcrSettings,
+                    today: date) -> Verdict:
+    """``(code, method)`` for a code from the page text when a re-read of its words shows its
+    date and century sign, the sign confidently; else no code (``uncertain_century_sign``)."""
+    box = _words_box(page, code, today)
+    if box is None:
+        return None, UNCERTAIN_SIGN
+    crop = _without_rules(page.image.crop(box), _dpi(page))
+    read = _read_box(crop, _dpi(page), settings.languages, settings, TEXT_REREAD)
+    return _signed(code, [_sign_confidence(read, code)], _codes(read.text, today), method)
+
+
+def _words_box(page: OcrPage, code: str, today: date) -> Box | None:
+    """The box of the word, or two neighbouring words, in which the page text shows ``code``."""
+    for i, word in enumerate(page.words):
+        pair = page.words[i:i + 2]
+        for words in ([word], pair if len(pair) == 2 and pair[1].line == word.line else []):
+            text = " ".join(w.text for w in words)
+            if words and code in _codes(text, today):
+                h = max(w.box[3] - w.box[1] for w in words)
+                return _pad(union_box([w.box for w in words]), h // 2, page.image.size)
+    return None
 
 
 def _codes(text: str, today: date) -> list[str]:
@@ -243,21 +312,57 @@ def _codes(text: str, today: date) -> list[str]:
     return [c for c, _ in find_hetu_in_text(closed, today=today)] if closed != text else []
 
 
+def _signed_codes(read: RegionRead, today: date) -> SignedCodes:
+    """Valid codes in a re-read, each with the confidence of its century sign as read."""
+    return [(code, _sign_confidence(read, code)) for code in _codes(read.text, today)]
+
+
+def _sign_confidence(read: RegionRead, code: str) -> float:
+    """Tesseract's confidence in ``code``'s century sign as ``read`` shows it after the date.
+
+    0 when ``read`` shows the code's date followed by no sign or another one, or not at all:
+    then this read never saw that sign (a "0" the correction rule made "U" counts as not seen).
+    The rest of the code may be misread here: the checksum of another witness covers it.
+    """
+    chars = "".join(char for char, _ in read.chars)
+    start = chars.find(code[:_CENTURY_PLACE])
+    while 0 <= start < len(chars) - _CENTURY_PLACE:
+        if chars[start + _CENTURY_PLACE] == code[_CENTURY_PLACE]:
+            return read.chars[start + _CENTURY_PLACE][1]
+        start = chars.find(code[:_CENTURY_PLACE], start + 1)
+    return 0.0
+
+
 def _rereads(page: OcrPage, box: Box, settings: OcrSettings,
-             today: date) -> tuple[list[str], list[str]]:
+             today: date) -> tuple[SignedCodes, SignedCodes]:
     """Valid codes in the box read as scanned and read enhanced (see the module docstring)."""
-    return (_codes(_read_as_scanned(page, box, settings), today),
-            _codes(_read_enhanced(page, box, settings), today))
+    return (_signed_codes(_read_as_scanned(page, box, settings), today),
+            _signed_codes(_read_enhanced(page, box, settings), today))
 
 
-def _read_as_scanned(page: OcrPage, box: Box, settings: OcrSettings) -> str:
+def _read_box(crop: Image.Image, dpi: int, languages: str, settings: OcrSettings,
+              call: str) -> RegionRead:
+    """One whitelisted read of a whole crop; a failed read is one witness fewer, never more.
+
+    Tesseract 5.3 dies with SIGFPE on some small crops: that costs this clue, not the document.
+    """
+    try:
+        return read_region(crop, (0, 0, crop.width, crop.height), whitelist=REGION_WHITELIST,
+                           psm=7, settings=settings.model_copy(update={"languages": languages}),
+                           dpi=dpi, call=call)
+    except InputRejected as exc:
+        log.warning("%s failed, read without it: %s", call, exc.detail)
+        return RegionRead("")
+
+
+def _read_as_scanned(page: OcrPage, box: Box, settings: OcrSettings) -> RegionRead:
     """The box at scan size with the page's languages: the first witness."""
     crop = _without_rules(page.image.crop(box), _dpi(page))
-    return ocr_region(crop, (0, 0, crop.width, crop.height), whitelist=REGION_WHITELIST, psm=7,
-                      settings=settings, dpi=_dpi(page))
+    return _read_box(crop, _dpi(page), settings.languages, settings,
+                     "hetu box re-read (as scanned)")
 
 
-def _read_enhanced(page: OcrPage, box: Box, settings: OcrSettings) -> str:
+def _read_enhanced(page: OcrPage, box: Box, settings: OcrSettings) -> RegionRead:
     """The box contrast-stretched, enlarged and read by another model: the second witness.
 
     Stretched because shadows and JPEG leave grey glyphs on grey paper; enlarged because
@@ -268,13 +373,8 @@ def _read_enhanced(page: OcrPage, box: Box, settings: OcrSettings) -> str:
     big = _stretch(_without_rules(page.image.crop(box), _dpi(page))).resize(
         (_ENHANCE_SCALE * (box[2] - box[0]), _ENHANCE_SCALE * (box[3] - box[1])),
         Image.Resampling.LANCZOS)
-    try:
-        return ocr_region(big, (0, 0, big.width, big.height), whitelist=REGION_WHITELIST, psm=7,
-                          settings=settings.model_copy(update={"languages": ENHANCED_LANGUAGE}),
-                          dpi=_dpi(page) * _ENHANCE_SCALE)
-    except InputRejected as exc:  # e.g. tesseract-ocr-eng missing: one witness fewer
-        log.warning("enhanced re-read of the hetu box failed: %s", exc.detail)
-        return ""
+    return _read_box(big, _dpi(page) * _ENHANCE_SCALE, ENHANCED_LANGUAGE, settings,
+                     "hetu box re-read (enhanced)")
 
 
 def _stretch(crop: Image.Image) -> Image.Image:

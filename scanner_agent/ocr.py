@@ -6,43 +6,113 @@ for text extractors where tesseract's own text-only PDF did not. The header (top
 footer (bottom 10%) strips are stacked into one small image and read in a second run with
 ``--psm 6``: a large isolated form code that full-page layout analysis drops is found there.
 :class:`OcrPool` runs pages in parallel, one tesseract per core.
+
+Tesseract sometimes dies on an image (SIGFPE, "Line cannot be recognized!!"). A failed
+auxiliary reading (the strips, a region) costs that clue only: the strips fall back to the
+full-page lines and the page carries a warning. A failed full-page reading is retried with
+other settings (:data:`FULL_PAGE_TRIES`) before the page, and so its document, is rejected with
+a detail naming every try and why it failed.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
+import re
 import subprocess
 from concurrent.futures import Future, ThreadPoolExecutor
+from html.parser import HTMLParser
 
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from scanner_agent.config import OcrSettings, PrepareSettings
-from scanner_agent.pages import Box, OcrLine, OcrPage, OcrWord, PreparedPage, RawPage
+from scanner_agent.errors import InputRejected, RejectCode
+from scanner_agent.pages import (
+    Box,
+    OcrLine,
+    OcrPage,
+    OcrWord,
+    PreparedPage,
+    RawPage,
+    RegionRead,
+)
 from scanner_agent.prepare import prepare_page
 from scanner_agent.searchable_pdf import build_page_pdf
-from scanner_agent.tesseract import run_tesseract, tesseract_env
+from scanner_agent.tesseract import TesseractCrashed, run_tesseract, tesseract_env
+
+log = logging.getLogger(__name__)
 
 HEADER_SHARE = 0.15
 FOOTER_SHARE = 0.10
 STRIP_GAP_PX = 40  # white space between the stacked strips so no line spans both
 REGION_PAD_PX = 12  # tesseract reads a tight crop badly; give it some paper around the text
+_X_CONF = re.compile(r"x_conf ([0-9.]+)")
 
 
 def ocr_page(page: PreparedPage, settings: OcrSettings) -> OcrPage:
     """Words, lines, header, footer and a one-page searchable PDF for ``page``.
 
-    Raises ``InputRejected(OCR_FAILED)`` when tesseract fails or exceeds ``settings.timeout_s``.
+    Raises ``InputRejected(OCR_FAILED)`` when every full-page try fails, or tesseract exceeds
+    ``settings.timeout_s``, is missing or lacks a language.
     """
-    args = ["-l", settings.languages]
-    out = run_tesseract(page.image, page.dpi, args, settings, outputs=("tsv",))
-    words, lines = parse_tsv(out["tsv"].decode("utf-8", "replace"))
-    header, footer = (read_strips(page, settings) if settings.read_strips
+    warnings = list(page.warnings)
+    words, lines = read_full_page(page, settings, warnings)
+    header, footer = (_strips_or_lines(page, lines, settings, warnings) if settings.read_strips
                       else strips_from_lines(lines, page.image.height))
     return OcrPage(number=page.number, image=page.image, words=words, lines=lines,
                    header=header, footer=footer,
                    pdf=build_page_pdf(page.image, page.dpi, words, layer=settings.image_layer),
-                   warnings=list(page.warnings))
+                   warnings=warnings)
+
+
+# (name, extra tesseract arguments, read a cleaned copy): tried in turn while tesseract dies.
+FULL_PAGE_TRIES: tuple[tuple[str, tuple[str, ...], bool], ...] = (
+    ("psm 3", (), False),
+    ("psm 6", ("--psm", "6"), False),
+    ("cleaned copy", ("--psm", "4"), True),
+)
+
+
+def read_full_page(page: PreparedPage, settings: OcrSettings,
+                   warnings: list[str]) -> tuple[list[OcrWord], list[OcrLine]]:
+    """Words and lines of the whole page; on a crash, the next of :data:`FULL_PAGE_TRIES`.
+
+    A try that is not the first adds the warning ``ocr_retried:<name>``. Raises
+    ``InputRejected(OCR_FAILED)`` naming each try and its failure when all crash.
+    """
+    failures: list[str] = []
+    for name, extra, cleaned in FULL_PAGE_TRIES:
+        image = _cleaned(page.image) if cleaned else page.image
+        call = f"page {page.number} full-page reading ({name})"
+        try:
+            out = run_tesseract(image, page.dpi, ["-l", settings.languages, *extra], settings,
+                                outputs=("tsv",), call=call)
+        except TesseractCrashed as exc:
+            log.warning("%s; trying other settings", exc.detail)
+            failures.append(exc.detail)
+            continue
+        if failures:
+            warnings.append(f"ocr_retried:{name.replace(' ', '_')}")
+        return parse_tsv(out["tsv"].decode("utf-8", "replace"))
+    raise InputRejected(RejectCode.OCR_FAILED, "every full-page try failed: "
+                        + "; ".join(failures))
+
+
+def _cleaned(image: Image.Image) -> Image.Image:
+    """``image`` in grey with specks up to 2 px removed: the noise tesseract choked on."""
+    return image.convert("L").filter(ImageFilter.MedianFilter(3))
+
+
+def _strips_or_lines(page: PreparedPage, lines: list[OcrLine], settings: OcrSettings,
+                     warnings: list[str]) -> tuple[str, str]:
+    """The strips read on their own; if that reading fails, taken from the full-page lines."""
+    try:
+        return read_strips(page, settings)
+    except InputRejected as exc:
+        log.warning("%s; header and footer taken from the full-page text", exc.detail)
+        warnings.append("strips_unread")
+        return strips_from_lines(lines, page.image.height)
 
 
 def read_strips(page: PreparedPage, settings: OcrSettings) -> tuple[str, str]:
@@ -54,7 +124,7 @@ def read_strips(page: PreparedPage, settings: OcrSettings) -> tuple[str, str]:
     stacked.paste(page.image.crop((0, height - footer_h, width, height)),
                   (0, header_h + STRIP_GAP_PX))
     out = run_tesseract(stacked, page.dpi, ["-l", settings.languages, "--psm", "6"], settings,
-                        outputs=("tsv",))
+                        outputs=("tsv",), call=f"page {page.number} header/footer reading")
     _, lines = parse_tsv(out["tsv"].decode("utf-8", "replace"))
     boundary = header_h + STRIP_GAP_PX // 2
     header = [line.text for line in lines if line.box[1] < boundary]
@@ -72,14 +142,59 @@ def strips_from_lines(lines: list[OcrLine], height: int) -> tuple[str, str]:
 def ocr_region(image: Image.Image, box: Box, *, whitelist: str | None, psm: int = 7,
                settings: OcrSettings, dpi: int = 300) -> str:
     """Re-read the small ``box`` of ``image``, optionally only with ``whitelist`` characters."""
+    return read_region(image, box, whitelist=whitelist, psm=psm, settings=settings,
+                       dpi=dpi).text
+
+
+def read_region(image: Image.Image, box: Box, *, whitelist: str | None, psm: int = 7,
+                settings: OcrSettings, dpi: int = 300,
+                call: str = "region reading") -> RegionRead:
+    """Re-read the small ``box`` of ``image``: its words and each character's confidence.
+
+    The confidences come from tesseract's hOCR with character boxes, in the same run.
+    """
     crop = image.crop(box).convert("L")
     padded = Image.new("L", (crop.width + 2 * REGION_PAD_PX, crop.height + 2 * REGION_PAD_PX), 255)
     padded.paste(crop, (REGION_PAD_PX, REGION_PAD_PX))
-    args = ["-l", settings.languages, "--psm", str(psm)]
+    args = ["-l", settings.languages, "--psm", str(psm), "-c", "hocr_char_boxes=1"]
     if whitelist:
         args += ["-c", f"tessedit_char_whitelist={whitelist}"]
-    out = run_tesseract(padded, dpi, args, settings)
-    return out["stdout"].decode("utf-8", "replace").strip()
+    out = run_tesseract(padded, dpi, args, settings, outputs=("hocr",), call=call)
+    return parse_hocr_chars(out["hocr"].decode("utf-8", "replace"))
+
+
+def parse_hocr_chars(hocr: str) -> RegionRead:
+    """The words of an hOCR page (joined by spaces) and its characters with confidences."""
+    parser = _CharParser()
+    parser.feed(hocr)
+    words = ["".join(c for c, _ in word) for word in parser.words]
+    chars = tuple(pair for word in parser.words for pair in word)
+    return RegionRead(text=" ".join(w for w in words if w), chars=chars)
+
+
+class _CharParser(HTMLParser):
+    """Collects ``ocrx_cinfo`` characters (with ``x_conf``) per ``ocrx_word``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.words: list[list[tuple[str, float]]] = []
+        self._conf: float | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        kind, title = found.get("class"), found.get("title") or ""
+        if kind == "ocrx_word":
+            self.words.append([])
+        elif kind == "ocrx_cinfo" and self.words:
+            match = _X_CONF.search(title)
+            self._conf = float(match.group(1)) if match else 0.0
+
+    def handle_endtag(self, tag: str) -> None:
+        self._conf = None
+
+    def handle_data(self, data: str) -> None:
+        if self._conf is not None and data.strip():
+            self.words[-1].append((data.strip(), self._conf))
 
 
 def parse_tsv(tsv: str) -> tuple[list[OcrWord], list[OcrLine]]:
@@ -99,12 +214,13 @@ def parse_tsv(tsv: str) -> tuple[list[OcrWord], list[OcrLine]]:
             grouped.append([])
         grouped[index].append((text, box, float(row["conf"])))
         words.append(OcrWord(text=text, box=box, confidence=float(row["conf"]), line=index))
-    lines = [OcrLine(text=" ".join(w[0] for w in group), box=_union([w[1] for w in group]))
+    lines = [OcrLine(text=" ".join(w[0] for w in group), box=union_box([w[1] for w in group]))
              for group in grouped]
     return words, lines
 
 
-def _union(boxes: list[Box]) -> Box:
+def union_box(boxes: list[Box]) -> Box:
+    """The smallest box holding all of ``boxes``."""
     return (min(b[0] for b in boxes), min(b[1] for b in boxes),
             max(b[2] for b in boxes), max(b[3] for b in boxes))
 

@@ -47,6 +47,18 @@ class OcrLine:
     box: Box
 
 
+@dataclass(frozen=True)
+class RegionRead:
+    """A re-read of a small region: its text and each character with tesseract's confidence.
+
+    ``chars`` are the characters of ``text`` without its spaces, in order, each with its
+    0..100 confidence.
+    """
+
+    text: str
+    chars: tuple[tuple[str, float], ...] = ()
+
+
 @dataclass
 class OcrPage:
     """What OCR made of a page: the words with positions and a one-page searchable PDF."""

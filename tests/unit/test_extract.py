@@ -12,8 +12,9 @@ from PIL import Image
 from aspa_contract.hetu import CENTURY_SIGNS, check_character, is_valid
 from scanner_agent import extract
 from scanner_agent.config import OcrSettings
+from scanner_agent.errors import InputRejected, RejectCode
 from scanner_agent.extract import find_hetu, find_hetu_in_text, is_label
-from scanner_agent.pages import Box, OcrLine, OcrPage, OcrWord
+from scanner_agent.pages import Box, OcrLine, OcrPage, OcrWord, RegionRead
 
 TODAY = date(2025, 6, 1)
 # Test codes only (individual number 900-999).
@@ -139,18 +140,28 @@ def _page(rows: list[list[tuple[str, Box]]], number: int = 1) -> OcrPage:
 
 
 class FakeRegions:
-    """Stands in for tesseract's re-read of a box: gives ``answers`` in call order, then ""."""
+    """Stands in for tesseract's re-read of a box: gives ``answers`` in call order, then "";
+    a re-read of a code found in the page text gives ``text_reread``.
 
-    def __init__(self, *answers: str) -> None:
+    Each character comes with confidence ``confidence`` (tesseract's 0..100).
+    """
+
+    def __init__(self, *answers: str, confidence: float = 99.0, text_reread: str = "") -> None:
         self.answers = list(answers)
+        self.confidence = confidence
+        self.text_reread = text_reread  # the answer to re-reads of a code in the page text
         self.whitelists: list[str | None] = []
         self.languages: list[str] = []
 
     def __call__(self, image: Image.Image, box: Box, *, whitelist: str | None, psm: int = 7,
-                 settings: OcrSettings, dpi: int = 300) -> str:
+                 settings: OcrSettings, dpi: int = 300, call: str = "") -> RegionRead:
         self.whitelists.append(whitelist)
         self.languages.append(settings.languages)
-        return self.answers.pop(0) if self.answers else ""
+        if call == extract.TEXT_REREAD:
+            text = self.text_reread
+        else:
+            text = self.answers.pop(0) if self.answers else ""
+        return RegionRead(text, tuple((c, self.confidence) for c in text if c != " "))
 
 
 LABEL_BOX = (200, 1000, 520, 1030)
@@ -166,20 +177,34 @@ def _form_page(value_as_read: str, elsewhere: str = "") -> OcrPage:
     return _page(rows)
 
 
-def test_the_labelled_box_re_read_wins_over_a_wrong_century_in_the_page_text(
+def test_the_labelled_box_re_read_wins_over_a_wrong_check_character_in_the_page_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """GIVEN full-page OCR misread the check character (no valid code there) and both
+    whitelisted re-reads of the box under "Henkilötunnus" read the code right, its century
+    sign confidently WHEN the hetu is looked for THEN the re-read code is taken."""
+    right = make_code("120385", "U", "934")
+    fake = FakeRegions(right, right)
+    monkeypatch.setattr(extract, "read_region", fake)
+    finding = find_hetu([_form_page(right[:-1] + "?")], OcrSettings(), today=TODAY)
+    assert (finding.code, finding.method, finding.candidates_seen) == (right, "label_box", 1)
+    assert fake.whitelists == [extract.REGION_WHITELIST] * 2
+    assert fake.languages == [OcrSettings().languages, extract.ENHANCED_LANGUAGE]
+
+
+def test_the_page_text_showing_another_century_sign_than_the_box_reads_gives_no_code(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """GIVEN full-page OCR read the century sign U as V (another person's valid code: the
-    checksum does not cover the sign) and the whitelisted re-read of the box under
-    "Henkilötunnus" reads it right WHEN the hetu is looked for THEN the re-read code wins."""
+    checksum does not cover the sign) and both re-reads of the box read U
+    WHEN the hetu is looked for THEN no code, "uncertain_century_sign": the reads disagree on
+    the very character that tells the two people apart."""
     right = make_code("120385", "U", "934")
     wrong = right[:6] + "V" + right[7:]
-    fake = FakeRegions(right, right)
-    monkeypatch.setattr(extract, "ocr_region", fake)
+    monkeypatch.setattr(extract, "read_region", FakeRegions(right, right))
     finding = find_hetu([_form_page(wrong)], OcrSettings(), today=TODAY)
-    assert (finding.code, finding.method, finding.candidates_seen) == (right, "label_box", 2)
-    assert fake.whitelists == [extract.REGION_WHITELIST] * 2
-    assert fake.languages == [OcrSettings().languages, extract.ENHANCED_LANGUAGE]
+    assert (finding.code, finding.method, finding.candidates_seen) == (
+        None, "uncertain_century_sign", 2)
 
 
 def test_two_reads_of_the_box_giving_different_valid_codes_give_no_code(
@@ -191,7 +216,7 @@ def test_two_reads_of_the_box_giving_different_valid_codes_give_no_code(
     and the page's other code would offer one: a wrong code attaches to another person."""
     with_c = make_code("170511", "C", "977")
     with_d = with_c[:6] + "D" + with_c[7:]
-    monkeypatch.setattr(extract, "ocr_region", FakeRegions(with_c, with_d))
+    monkeypatch.setattr(extract, "read_region", FakeRegions(with_c, with_d))
     finding = find_hetu([_form_page(with_c, elsewhere=CODE_1900)], OcrSettings(), today=TODAY)
     assert (finding.code, finding.method) == (None, "ambiguous")
     assert finding.candidates_seen == 3
@@ -202,7 +227,7 @@ def test_one_read_of_the_box_is_confirmed_by_the_page_text_by_the_label(
 ) -> None:
     """GIVEN the enhanced re-read finds nothing and the as-scanned one a code
     WHEN the full-page text under the label holds the same code THEN it is accepted."""
-    monkeypatch.setattr(extract, "ocr_region", FakeRegions(CODE_2000, "-"))
+    monkeypatch.setattr(extract, "read_region", FakeRegions(CODE_2000, "-"))
     finding = find_hetu([_form_page(CODE_2000)], OcrSettings(), today=TODAY)
     assert (finding.code, finding.method) == (CODE_2000, "label_box")
 
@@ -212,7 +237,7 @@ def test_one_read_contradicted_by_the_page_text_by_the_label_gives_no_code(
 ) -> None:
     with_e = make_code("161202", "E", "953")
     with_f = with_e[:6] + "F" + with_e[7:]
-    monkeypatch.setattr(extract, "ocr_region", FakeRegions("", with_f))
+    monkeypatch.setattr(extract, "read_region", FakeRegions("", with_f))
     finding = find_hetu([_form_page(with_e)], OcrSettings(), today=TODAY)
     assert (finding.code, finding.method) == (None, "ambiguous")
 
@@ -223,7 +248,7 @@ def test_a_code_read_by_the_label_once_and_never_confirmed_gives_no_code(
     """GIVEN one re-read of the labelled box gives a code, the other re-read and the page text
     by the label give none WHEN the hetu is looked for THEN no code ("unconfirmed"), and the
     search does not fall back to another code elsewhere on the page."""
-    monkeypatch.setattr(extract, "ocr_region", FakeRegions(CODE_2000))
+    monkeypatch.setattr(extract, "read_region", FakeRegions(CODE_2000))
     finding = find_hetu([_form_page("Puhelin", elsewhere=CODE_1900)], OcrSettings(),
                         today=TODAY)
     assert (finding.code, finding.method) == (None, "unconfirmed")
@@ -234,14 +259,16 @@ def test_a_code_split_at_the_century_sign_by_ocr_is_still_a_witness(
 ) -> None:
     """GIVEN the page text reads the code as two words ("020516 C903K") and one re-read gives
     the code THEN the split page text confirms it."""
-    monkeypatch.setattr(extract, "ocr_region", FakeRegions(CODE_2000, ""))
+    monkeypatch.setattr(extract, "read_region", FakeRegions(CODE_2000, ""))
     split = [(CODE_2000[:6], (210, 1060, 400, 1110)), (CODE_2000[6:], (420, 1060, 560, 1110))]
     page = _page([[("Henkilötunnus", LABEL_BOX)], split])
     assert find_hetu([page], OcrSettings(), today=TODAY).code == CODE_2000
 
 
 def test_the_label_text_is_used_when_the_re_read_fails(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(extract, "ocr_region", FakeRegions())
+    """GIVEN no re-read of the label's boxes gives a code, the page text by the label does, and
+    a re-read of that code's words shows its century sign confidently THEN that code."""
+    monkeypatch.setattr(extract, "read_region", FakeRegions(text_reread=CODE_2000))
     finding = find_hetu([_form_page(CODE_2000, elsewhere=CODE_1900)], OcrSettings(), today=TODAY)
     assert finding == extract.HetuFinding(CODE_2000, "label_text", 2)
 
@@ -249,7 +276,7 @@ def test_the_label_text_is_used_when_the_re_read_fails(monkeypatch: pytest.Monke
 def test_without_a_label_the_first_code_on_the_first_page_is_taken(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(extract, "ocr_region", FakeRegions())
+    monkeypatch.setattr(extract, "read_region", FakeRegions(text_reread=CODE_2000))
     first = _page([[("Tiliote", (200, 300, 400, 340)), (CODE_2000, (500, 300, 800, 340))]])
     second = _page([[("Liite", (200, 300, 400, 340)), (CODE_1900, (500, 300, 800, 340))]], 2)
     finding = find_hetu([first, second], OcrSettings(), today=TODAY)
@@ -257,7 +284,7 @@ def test_without_a_label_the_first_code_on_the_first_page_is_taken(
 
 
 def test_a_corrected_code_in_plain_text_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(extract, "ocr_region", FakeRegions())
+    monkeypatch.setattr(extract, "read_region", FakeRegions(text_reread=CODE_1900))
     page = _page([[("Asiakas", (200, 300, 400, 340)), ("O10594Y9032", (500, 300, 800, 340))]])
     assert find_hetu([page], OcrSettings(), today=TODAY).method == "corrected"
 
@@ -268,7 +295,7 @@ def test_an_invalid_code_by_the_label_gives_none_and_is_not_logged(
     """GIVEN the only code on the page fails its checksum, both as read and as re-read
     WHEN the hetu is looked for THEN none is returned, and no log line holds the digits."""
     wrong = CODE_1900[:-1] + "4"
-    monkeypatch.setattr(extract, "ocr_region", FakeRegions(wrong, wrong, wrong))
+    monkeypatch.setattr(extract, "read_region", FakeRegions(wrong, wrong, wrong))
     with caplog.at_level(logging.DEBUG, logger="scanner_agent.extract"):
         finding = find_hetu([_form_page(wrong)], OcrSettings(), today=TODAY)
     assert finding == extract.HetuFinding(None, "none", 0)
@@ -278,7 +305,7 @@ def test_an_invalid_code_by_the_label_gives_none_and_is_not_logged(
 def test_a_found_code_is_logged_masked_only(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(extract, "ocr_region", FakeRegions(CODE_1900, CODE_1900))
+    monkeypatch.setattr(extract, "read_region", FakeRegions(CODE_1900, CODE_1900))
     with caplog.at_level(logging.DEBUG, logger="scanner_agent.extract"):
         assert find_hetu([_form_page(CODE_1900)], OcrSettings(), today=TODAY).code == CODE_1900
     assert "010594Y***2" in caplog.text
@@ -286,6 +313,84 @@ def test_a_found_code_is_logged_masked_only(
 
 
 def test_no_code_anywhere_gives_none(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(extract, "ocr_region", FakeRegions())
+    monkeypatch.setattr(extract, "read_region", FakeRegions())
     page = _page([[("Vuokrasopimus", (200, 300, 600, 340))]])
     assert find_hetu([page], OcrSettings(), today=TODAY) == extract.HetuFinding(None, "none", 0)
+
+
+# --- the century sign: accepted only on a confident read of that very character --------------
+
+
+def test_two_agreeing_reads_with_a_doubtful_century_sign_give_no_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """GIVEN both re-reads of the labelled box give the same valid code, but tesseract's
+    confidence in its century sign is low (a handwritten W read as U comes out like this)
+    WHEN the hetu is looked for THEN no code, "uncertain_century_sign"."""
+    doubtful = extract.MIN_SIGN_CONFIDENCE - 5
+    monkeypatch.setattr(extract, "read_region",
+                        FakeRegions(CODE_1900, CODE_1900, confidence=doubtful))
+    finding = find_hetu([_form_page(CODE_1900)], OcrSettings(), today=TODAY)
+    assert (finding.code, finding.method) == (None, "uncertain_century_sign")
+
+
+def test_a_century_sign_reached_only_by_correction_is_not_a_confident_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """GIVEN one re-read shows the code with its U, the other shows "0" in the sign's place
+    (the correction rule makes that U) WHEN the hetu is looked for THEN no code: the second
+    read never saw a U."""
+    code = make_code("120385", "U", "934")
+    as_zero = code[:6] + "0" + code[7:]
+    monkeypatch.setattr(extract, "read_region", FakeRegions(code, as_zero))
+    finding = find_hetu([_form_page(code)], OcrSettings(), today=TODAY)
+    assert (finding.code, finding.method) == (None, "uncertain_century_sign")
+
+
+def test_a_code_in_plain_text_whose_re_read_shows_another_sign_gives_no_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """GIVEN a letter's text holds a valid code (no label), and the re-read of its words reads
+    the century sign otherwise (W for V) WHEN the hetu is looked for THEN no code."""
+    with_v = make_code("230967", "V", "904")
+    with_w = with_v[:6] + "W" + with_v[7:]
+    monkeypatch.setattr(extract, "read_region", FakeRegions(text_reread=with_w))
+    page = _page([[("Asiakas", (200, 300, 400, 340)), (with_v, (500, 300, 800, 340))]])
+    finding = find_hetu([page], OcrSettings(), today=TODAY)
+    assert (finding.code, finding.method) == (None, "uncertain_century_sign")
+
+
+def test_a_code_in_plain_text_that_cannot_be_re_read_gives_no_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(extract, "read_region", FakeRegions())
+    page = _page([[("Asiakas", (200, 300, 400, 340)), (CODE_1900, (500, 300, 800, 340))]])
+    finding = find_hetu([page], OcrSettings(), today=TODAY)
+    assert (finding.code, finding.method) == (None, "uncertain_century_sign")
+
+
+class CrashingFirstRead(FakeRegions):
+    """The as-scanned re-read dies as tesseract 5.3 does on some crops; later reads answer."""
+
+    def __call__(self, image: Image.Image, box: Box, *, whitelist: str | None, psm: int = 7,
+                 settings: OcrSettings, dpi: int = 300, call: str = "") -> RegionRead:
+        if not self.whitelists:
+            self.whitelists.append(whitelist)
+            raise InputRejected(RejectCode.OCR_FAILED,
+                                f"{call}: tesseract killed by SIGFPE (Line cannot be recognized!!)")
+        return super().__call__(image, box, whitelist=whitelist, psm=psm, settings=settings,
+                                dpi=dpi, call=call)
+
+
+def test_a_crashing_box_read_costs_that_witness_only(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """GIVEN tesseract dies on the as-scanned re-read of the labelled box, and the enhanced
+    re-read and the page text by the label agree WHEN the hetu is looked for
+    THEN the code is found, and the log says which reading failed and why."""
+    monkeypatch.setattr(extract, "read_region", CrashingFirstRead(CODE_2000))
+    with caplog.at_level(logging.WARNING, logger="scanner_agent.extract"):
+        finding = find_hetu([_form_page(CODE_2000)], OcrSettings(), today=TODAY)
+    assert (finding.code, finding.method) == (CODE_2000, "label_box")
+    assert "hetu box re-read (as scanned) failed" in caplog.text
+    assert "SIGFPE" in caplog.text
