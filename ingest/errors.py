@@ -34,6 +34,7 @@ class RejectCode(StrEnum):
     ENTRY_TOO_LARGE = "entry_too_large"
     ZIP_BOMB = "zip_bomb"  # compression ratio over the limit, or overlapping entries
     MANIFEST_MISSING = "manifest_missing"
+    MANIFEST_TOO_LARGE = "manifest_too_large"  # over Limits.max_manifest_bytes: not parsed
     MANIFEST_NOT_JSON = "manifest_not_json"
     SCHEMA_VIOLATION = "schema_violation"
     POINT_MISMATCH = "point_mismatch"  # manifest point_id != the key's prefix
@@ -43,7 +44,9 @@ class RejectCode(StrEnum):
     CHECKSUM_MISMATCH = "checksum_mismatch"
     PDF_UNREADABLE = "pdf_unreadable"
     PAGE_COUNT_MISMATCH = "page_count_mismatch"
+    PDF_ACTIVE_CONTENT = "pdf_active_content"  # an action, script, embedded file, form, media
     INVALID_HETU = "invalid_hetu"  # date or check character wrong (null is allowed)
+    INTERNAL_ERROR = "internal_error"  # handling failed unexpectedly MAX_ATTEMPTS times (poison)
 
 
 class IngestError(Exception):

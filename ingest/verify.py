@@ -2,26 +2,26 @@
 
 Nothing in a bundle is trusted. The checks run cheapest and most dangerous first: the key, the
 size, the zip's headers (before anything is decompressed), the manifest, the ids against the
-key, the entries against the manifest, each document's checksum, each PDF, the identity code.
+key, the entries against the manifest, each document's checksum, each PDF (parses, holds no
+active content: :mod:`ingest.pdfsafety`), the identity code. The schema check also proves every
+value the register stage converts (instants are real instants) and bounds every string and list.
 A pure function: no storage, no clock, no database.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from pypdf import PdfReader
-
 from aspa_contract import MANIFEST_NAME, ContractViolation, validate_manifest
 from aspa_contract.hetu import is_valid, mask
 from aspa_contract.layout import parse_incoming_key
 from ingest.errors import BundleRejected, RejectCode
+from ingest.pdfsafety import check_pdf
 from ingest.zipsafety import Limits, SafeZip, open_zip
 
 __all__ = ["DEFAULT_LIMITS", "Limits", "VerifiedBundle", "VerifiedDocument", "verify_bundle"]
@@ -65,7 +65,7 @@ def verify_bundle(key: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> Ver
         raise BundleRejected(RejectCode.TOO_LARGE,
                              f"zip is {len(data)} bytes, limit {limits.max_bundle_bytes}")
     with open_zip(data, limits) as archive:
-        manifest = _read_manifest(archive)
+        manifest = _read_manifest(archive, limits)
         _check_ids(manifest, point_id, bundle_id)
         _check_entries(archive.names, manifest)
         documents = tuple(_verify_document(archive, entry) for entry in manifest["documents"])
@@ -81,9 +81,13 @@ def _parse_key(key: str) -> tuple[str, str]:
     return parsed
 
 
-def _read_manifest(archive: SafeZip) -> dict[str, Any]:
+def _read_manifest(archive: SafeZip, limits: Limits) -> dict[str, Any]:
     if MANIFEST_NAME not in archive.names:
         raise BundleRejected(RejectCode.MANIFEST_MISSING, f"zip has no {MANIFEST_NAME}")
+    if archive.size(MANIFEST_NAME) > limits.max_manifest_bytes:
+        raise BundleRejected(RejectCode.MANIFEST_TOO_LARGE,
+                             f"{MANIFEST_NAME} is {archive.size(MANIFEST_NAME)} bytes, limit "
+                             f"{limits.max_manifest_bytes}")
     raw = archive.read(MANIFEST_NAME)
     try:
         manifest = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
@@ -137,7 +141,7 @@ def _verify_document(archive: SafeZip, entry: dict[str, Any]) -> VerifiedDocumen
         raise BundleRejected(RejectCode.CHECKSUM_MISMATCH,
                              f"{name} has sha256 {digest[:12]}…, the manifest says "
                              f"{entry['sha256'][:12]}…")
-    pages = count_pdf_pages(pdf, name)
+    pages = check_pdf(pdf, name)
     if pages != entry["pages"]:
         raise BundleRejected(RejectCode.PAGE_COUNT_MISMATCH,
                              f"{name} has {pages} pages, the manifest says {entry['pages']}")
@@ -146,33 +150,6 @@ def _verify_document(archive: SafeZip, entry: dict[str, Any]) -> VerifiedDocumen
         form_variant=entry.get("form_variant"), kind=entry["kind"], language=entry["language"],
         confidence=float(entry["confidence"]), classified_by=entry["classified_by"],
     )
-
-
-def count_pdf_pages(pdf: bytes, name: str) -> int:
-    """Pages of ``pdf`` parsed strictly; BundleRejected(PDF_UNREADABLE) when it does not parse."""
-    if not pdf.startswith(b"%PDF-"):
-        raise BundleRejected(RejectCode.PDF_UNREADABLE, f"{name} does not start with %PDF-")
-    try:
-        pages = _parse_pages(pdf)
-    # A hostile PDF can make pypdf raise nearly anything (KeyError, TypeError, RecursionError
-    # besides its own errors); every one of them means this PDF is unreadable.
-    except Exception as exc:
-        raise BundleRejected(RejectCode.PDF_UNREADABLE,
-                             f"{name} does not parse as a PDF: {type(exc).__name__}: {exc}"
-                             ) from exc
-    if pages is None:
-        raise BundleRejected(RejectCode.PDF_UNREADABLE, f"{name} is encrypted")
-    return pages
-
-
-def _parse_pages(pdf: bytes) -> int | None:
-    """Page count, or None for an encrypted PDF (its pages cannot be read without a key)."""
-    reader = PdfReader(io.BytesIO(pdf), strict=True)
-    if reader.is_encrypted:
-        return None
-    for page in reader.pages:
-        _ = page.mediabox  # resolves each page object, not only the page tree's count
-    return len(reader.pages)
 
 
 def _check_hetu(hetu: str | None) -> str | None:

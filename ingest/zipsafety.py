@@ -26,6 +26,9 @@ _END_RECORD = struct.Struct("<4s4H2LH")  # signature, disks, entries here/total,
 _END_SIGNATURE = b"PK\x05\x06"
 _ZIP64_LOCATOR = b"PK\x06\x07"
 _ZIP64_LOCATOR_SIZE = 20
+_LOCAL_RECORD = struct.Struct("<4s5H3L2H")  # signature … sizes, name and extra field lengths
+_ZIP64_EXTRA = 0x0001  # the extra field that carries 64-bit sizes and offsets
+_ZIP64_MARK = 0xFFFFFFFF  # a 32-bit size field saying "see the ZIP64 extra field"
 _MAX_COMMENT = 0xFFFF
 # A central directory record is 46 bytes plus name, extra field and comment. Bundle names are
 # "001.pdf"; 512 leaves room for any zip tool's extra fields, and caps what zipfile parses
@@ -48,7 +51,8 @@ class Limits:
 
     Examples::
 
-        Limits()                                  # 200 MiB zip, 201 entries, ratio 100
+        Limits()                                  # 200 MiB zip, 201 entries, ratio 100,
+                                                  # 4 MiB manifest
         Limits(max_bundle_bytes=50 * MIB)         # a smaller quota for one deployment
         Limits(max_bundle_bytes=4096, max_ratio=2)  # tiny limits for a unit test
     """
@@ -58,6 +62,7 @@ class Limits:
     max_entry_bytes: int = 100 * MIB  # one entry, uncompressed
     max_total_uncompressed: int = 400 * MIB  # all entries together, uncompressed
     max_ratio: float = 100.0  # uncompressed / compressed, per entry and for the whole zip
+    max_manifest_bytes: int = 4 * MIB  # manifest.json, uncompressed: checked before parsing
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -76,6 +81,10 @@ class SafeZip:
     def names(self) -> list[str]:
         """Entry names in archive order."""
         return list(self._infos)
+
+    def size(self, name: str) -> int:
+        """The uncompressed size entry ``name`` declares (reads never return more)."""
+        return self._infos[name].file_size
 
     def read(self, name: str) -> bytes:
         """The bytes of entry ``name``; BundleRejected when it is corrupt or not as declared."""
@@ -103,6 +112,8 @@ def open_zip(data: bytes, limits: Limits) -> Iterator[SafeZip]:
         raise BundleRejected(RejectCode.NOT_A_ZIP, f"not a readable zip: {exc}") from exc
     with archive:
         check_entries(archive.infolist(), len(data), limits)
+        for info in archive.infolist():
+            _check_local_header(data, info)
         yield SafeZip(archive)
 
 
@@ -137,6 +148,33 @@ def _find_end_record(data: bytes) -> int:
     return at
 
 
+def _check_local_header(data: bytes, info: zipfile.ZipInfo) -> None:
+    """Refuse ZIP64 in an entry's local header: zipfile reads sizes from there too, and our
+    agent never writes one (bundles are far below 4 GiB), so it can only be a crafted zip."""
+    at = info.header_offset
+    if at < 0 or at + _LOCAL_RECORD.size > len(data):
+        raise BundleRejected(RejectCode.NOT_A_ZIP, f"entry {info.filename!r} has no local header")
+    signature, *_, compressed, size, name_len, extra_len = _LOCAL_RECORD.unpack_from(data, at)
+    start = at + _LOCAL_RECORD.size + name_len
+    if signature != _LOCAL_HEADER or start + extra_len > len(data):
+        raise BundleRejected(RejectCode.NOT_A_ZIP, f"entry {info.filename!r} has no local header")
+    if _ZIP64_MARK in (compressed, size) or _has_zip64(data[start:start + extra_len]):
+        raise BundleRejected(RejectCode.NOT_A_ZIP,
+                             f"entry {info.filename!r} has a ZIP64 (or malformed) local header; "
+                             "bundles never use ZIP64")
+
+
+def _has_zip64(extra: bytes) -> bool:
+    """True when the extra field ``extra`` holds a ZIP64 record (a malformed one counts)."""
+    at = 0
+    while at + 4 <= len(extra):
+        kind, length = struct.unpack_from("<2H", extra, at)
+        if kind == _ZIP64_EXTRA:
+            return True
+        at += 4 + length
+    return at != len(extra)
+
+
 def check_entries(infos: list[zipfile.ZipInfo], zip_size: int, limits: Limits) -> None:
     """Reject by what the central directory declares, before anything is decompressed."""
     if len(infos) > limits.max_entries:
@@ -144,6 +182,10 @@ def check_entries(infos: list[zipfile.ZipInfo], zip_size: int, limits: Limits) -
                              f"zip has {len(infos)} entries, limit {limits.max_entries}")
     seen: set[str] = set()
     for info in infos:
+        if _has_zip64(info.extra):
+            raise BundleRejected(RejectCode.NOT_A_ZIP,
+                                 f"entry {info.filename!r} has a ZIP64 (or malformed) extra "
+                                 "field; bundles never use ZIP64")
         _check_name(info, seen)
         _check_kind(info)
         _check_size(info, limits)

@@ -3,6 +3,7 @@ never carries a full identity code."""
 
 from __future__ import annotations
 
+import copy
 import io
 import random
 import re
@@ -12,14 +13,25 @@ import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from pypdf import PdfWriter
+from pypdf.annotations import Link
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    NameObject,
+    PdfObject,
+    TextStringObject,
+)
 
-from aspa_contract import MANIFEST_NAME
+from aspa_contract import MANIFEST_NAME, validate_manifest
 from aspa_contract.hetu import check_character
+from aspa_contract.manifest import ContractViolation
 from ingest.errors import BundleRejected, RejectCode
 from ingest.verify import DEFAULT_LIMITS, Limits, verify_bundle
+from ingest.zipsafety import MIB
 from tests.bundles import (
     TEST_HETU,
     edit_manifest,
@@ -45,6 +57,7 @@ WRONG_DATE = "310294Y903" + check_character("310294903")  # right check characte
 FULL_HETU = re.compile(r"\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]")
 SYMLINK = (stat.S_IFLNK | 0o777) << 16
 KEY = "incoming/hki-kallio/{bundle_id}.zip"
+OVER_128_BITS = "Z" * 26  # 26 base32 characters say 130 bits; a ULID is 128
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +152,63 @@ def _set(path: str, value: object) -> Callable[[bytes], bytes]:
     return lambda data: edit_manifest(data, edit)
 
 
+def _zip64_local_header(data: bytes) -> bytes:
+    """``data`` with 001.pdf rewritten with a ZIP64 local header (sizes in its extra field),
+    its central directory record left plain: readers that trust the local header differ."""
+    pdf = entries(data)["001.pdf"]
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            if info.filename == "001.pdf":
+                with target.open(zipfile.ZipInfo("001.pdf"), "w", force_zip64=True) as entry:
+                    entry.write(pdf)
+            else:
+                target.writestr(info, source.read(info))
+    return out.getvalue()
+
+
+def _huge_manifest(data: bytes) -> bytes:
+    """The valid manifest followed by 5 MiB of JSON whitespace, stored (not compressed, so no
+    ratio check catches it first): over the 4 MiB cap, never parsed."""
+    padded = entries(data)[MANIFEST_NAME] + b" " * (5 * MIB)
+    return with_entry(data, MANIFEST_NAME, padded)
+
+
+def _pdf_with(change: Callable[[PdfWriter], object]) -> bytes:
+    """A one-page PDF from tiny_pdf() changed by ``change`` (an action, a script, a file …)."""
+    writer = PdfWriter(clone_from=io.BytesIO(tiny_pdf()))
+    change(writer)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _action(kind: str, **entries: PdfObject) -> DictionaryObject:
+    action = DictionaryObject({NameObject("/S"): NameObject(kind)})
+    action.update({NameObject(f"/{key}"): value for key, value in entries.items()})
+    return action
+
+
+def _launch_link(writer: PdfWriter) -> None:
+    """A link over the page whose action starts a program: /Launch."""
+    link = DictionaryObject({
+        NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Link"),
+        NameObject("/Rect"): ArrayObject([]),
+        NameObject("/A"): _action("/Launch", F=TextStringObject("calc.exe")),
+    })
+    writer.pages[0][NameObject("/Annots")] = ArrayObject([writer._add_object(link)])
+
+
+def _open_action(kind: str, **entries: PdfObject) -> Callable[[PdfWriter], None]:
+    def change(writer: PdfWriter) -> None:
+        writer._root_object[NameObject("/OpenAction")] = _action(kind, **entries)
+    return change
+
+
+def _active_pdf(change: Callable[[PdfWriter], object]) -> Callable[[bytes], bytes]:
+    return lambda data: with_document(data, "001.pdf", _pdf_with(change))
+
+
 C = RejectCode
 BROKEN = [
     Broken("key outside incoming/", C.BAD_KEY, key="receipts/hki-kallio/{bundle_id}.zip"),
@@ -187,11 +257,31 @@ BROKEN = [
            lambda d: _manifest_text(d, b'"confidence": 0.97', b'"confidence": NaN')),
     Broken("manifest nested 100000 deep", C.MANIFEST_NOT_JSON,
            lambda d: with_entry(d, MANIFEST_NAME, b"[" * 100_000)),
+    Broken("manifest over 4 MiB", C.MANIFEST_TOO_LARGE, _huge_manifest),
+    Broken("ZIP64 local header", C.NOT_A_ZIP, _zip64_local_header, match="ZIP64"),
     Broken("manifest a list", C.SCHEMA_VIOLATION, lambda d: with_manifest(d, [])),
     Broken("manifest of schema version 2", C.SCHEMA_VIOLATION, _set("schema", "aspa-bundle/2")),
     Broken("document without sha256", C.SCHEMA_VIOLATION,
            lambda d: edit_manifest(d, lambda m: m["documents"][0].pop("sha256"))),
     Broken("clerk id holding a hetu", C.SCHEMA_VIOLATION, _set("clerk_id", f"x{TEST_HETU}")),
+    Broken("clerk id ending in a newline", C.SCHEMA_VIOLATION, _set("clerk_id", "clerk-7\n")),
+    Broken("hand-in in month 13 at 99:99", C.SCHEMA_VIOLATION,
+           _set("handed_in_at", "2026-13-45T99:99:99Z"), match="date-time"),
+    Broken("scan on 30 February", C.SCHEMA_VIOLATION, _set("scanned_at", "2026-02-30T10:00:00Z")),
+    Broken("visit ending at 24:00", C.SCHEMA_VIOLATION,
+           _set("visit.ended_at", "2026-11-27T24:00:00Z")),
+    Broken("bundle id over 128 bits", C.SCHEMA_VIOLATION, _set("bundle_id", OVER_128_BITS),
+           key=f"incoming/hki-kallio/{OVER_128_BITS}.zip"),
+    Broken("agent version with a space", C.SCHEMA_VIOLATION, _set("agent_version", "aspa 1")),
+    Broken("classifier version of 129 characters", C.SCHEMA_VIOLATION,
+           _set("classifier_version", "r" * 129)),
+    Broken("visit reason over two lines", C.SCHEMA_VIOLATION, _set("visit.reason", "a\nb")),
+    Broken("source with a control character", C.SCHEMA_VIOLATION,
+           _set("documents.0.source", "scan\x1b[2J.png")),
+    Broken("101 warnings", C.SCHEMA_VIOLATION,
+           _set("documents.0.warnings", [f"w{n}" for n in range(101)])),
+    Broken("a blank page dropped twice", C.SCHEMA_VIOLATION,
+           _set("documents.0.dropped_blank_pages", [2, 2])),
     Broken("one file listed twice", C.SCHEMA_VIOLATION, _set("documents.1.file", "001.pdf")),
     Broken("point id not the key's prefix", C.POINT_MISMATCH,
            key="incoming/tku-keskusta/{bundle_id}.zip"),
@@ -213,6 +303,16 @@ BROKEN = [
            lambda d: with_document(d, "001.pdf", tiny_pdf(3)[:2000])),
     Broken("encrypted PDF", C.PDF_UNREADABLE,
            lambda d: with_document(d, "001.pdf", _encrypted_pdf()), match="encrypted"),
+    Broken("PDF whose link launches a program", C.PDF_ACTIVE_CONTENT, _active_pdf(_launch_link)),
+    Broken("PDF running JavaScript when opened", C.PDF_ACTIVE_CONTENT,
+           _active_pdf(_open_action("/JavaScript", JS=TextStringObject("app.alert(1)")))),
+    Broken("PDF opening a web address", C.PDF_ACTIVE_CONTENT,
+           _active_pdf(_open_action("/URI", URI=TextStringObject("https://example.com")))),
+    Broken("PDF with an embedded file", C.PDF_ACTIVE_CONTENT,
+           _active_pdf(lambda w: w.add_attachment("invoice.exe", b"MZ"))),
+    Broken("PDF with a link annotation to a web address", C.PDF_ACTIVE_CONTENT,
+           _active_pdf(lambda w: w.add_annotation(0, Link(rect=(0, 0, 50, 50),
+                                                          url="https://example.com")))),
     Broken("PDF of 2 pages listed as 1", C.PAGE_COUNT_MISMATCH,
            lambda d: with_document(d, "001.pdf", tiny_pdf(2))),
     Broken("hetu with a wrong check character", C.INVALID_HETU, _set("customer.hetu", WRONG_CHECK)),
@@ -244,6 +344,36 @@ def test_invalid_hetu_reason_shows_the_masked_code() -> None:
         verify_bundle(incoming_key(POINT, bundle_id), data)
     assert "010594Y***3" in rejected.value.reason
     assert WRONG_CHECK not in str(rejected.value)
+
+
+def _strings(value: object, path: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    if isinstance(value, str):
+        return [path]
+    if isinstance(value, dict):
+        return [p for key, item in value.items() for p in _strings(item, (*path, key))]
+    if isinstance(value, list):
+        return [p for n, item in enumerate(value) for p in _strings(item, (*path, n))]
+    return []
+
+
+def test_a_newline_after_any_string_of_a_valid_manifest_is_refused() -> None:
+    """GIVEN the manifest of a valid bundle (warnings and all)
+    WHEN a newline is appended to any one of its strings
+    THEN the schema refuses it: no pattern lets ``$`` match before a final newline, and every
+    free-text field refuses control characters."""
+    manifest = manifest_of(valid_bundle(POINT, documents=1)[1])
+    manifest["documents"][0]["warnings"] = ["low_resolution:150dpi"]
+    validate_manifest(manifest)
+    paths = _strings(manifest)
+    assert len(paths) >= 20
+    for path in paths:
+        changed = copy.deepcopy(manifest)
+        target: Any = changed
+        for part in path[:-1]:
+            target = target[part]
+        target[path[-1]] += "\n"
+        with pytest.raises(ContractViolation):
+            validate_manifest(changed)
 
 
 # ------------------------------------------------------------------------- memory guarantees
