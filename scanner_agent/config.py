@@ -84,6 +84,10 @@ class ScannerSettings(_Section):
     mode: Literal["Gray", "Color", "Lineart"] = "Gray"
     resolution: int = Field(300, ge=150, le=600)
     max_pages: int = Field(50, ge=1, le=500, description="Cap on pages in one scan job.")
+    page_timeout_s: float = Field(120.0, gt=0, le=3600,
+                                  description="A page not read in this long (lamp warm-up "
+                                  "and paper feed included) is cancelled and the job fails: "
+                                  "a scanner that stops answering must not block the scan.")
     extra_options: dict[str, str | int | float] = Field(
         default_factory=dict,
         description="Vendor options passed to the device as is, by SANE option name "

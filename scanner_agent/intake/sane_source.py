@@ -3,6 +3,10 @@
 SANE reads ``SANE_CONFIG_DIR`` once, at the process's first ``sane.init()``: set it before the
 first use (the tests point it at ``tests/sane``, the `test` backend only). ``sane.init()`` is
 process-global, so it runs once here, behind a lock, and ``sane.exit()`` at interpreter exit.
+
+A page is read in a worker thread under a watchdog: a scanner that stops answering mid-page is
+cancelled after ``scanner.page_timeout_s`` and the job fails with a message for the clerk,
+instead of blocking ``aspa-agent scan`` for ever.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 
 import _sane
 import sane
+from PIL import Image
 
 from scanner_agent.config import ScannerSettings
 from scanner_agent.errors import ScannerError
@@ -32,8 +37,16 @@ _ADVICE = {
     "Device busy": "the scanner is busy (another program uses it): wait and scan again",
 }
 
+# After a cancel, how long the read gets to end before it is abandoned to its thread.
+CANCEL_GRACE_S = 5.0
+
 _init_lock = threading.Lock()
 _initialised = False
+
+
+class _ReadAbandoned(ScannerError):
+    """A page read that did not end even when cancelled: it still runs inside the driver, so
+    the device must not be closed under it."""
 
 
 class SaneSource:
@@ -51,12 +64,17 @@ class SaneSource:
         is empty at the start, or a page fails (jam, cover open).
         """
         device = _open(self._settings.device)
+        release = True
         try:
             feeder, dpi = _configure(device, self._settings)
             limit = self._settings.max_pages if feeder else 1
-            yield from _scan(device, limit, dpi)
+            yield from _scan(device, limit, dpi, self._settings.page_timeout_s)
+        except _ReadAbandoned:
+            release = False  # closing under a running read could take the process down
+            raise
         finally:
-            _close(device)
+            if release:
+                _close(device)
 
 
 def list_devices() -> list[tuple[str, str]]:
@@ -193,12 +211,10 @@ def _set(device: Any, name: str, value: str | int | float) -> None:
                            f"{exc}{allowed}") from exc
 
 
-def _scan(device: Any, limit: int, dpi: int) -> Iterator[RawPage]:
+def _scan(device: Any, limit: int, dpi: int, timeout_s: float) -> Iterator[RawPage]:
     for number in range(1, limit + 1):
         try:
-            device.start()
-            # no_cancel keeps a feeder batch going; _close cancels it at the end.
-            image = device.snap(True)
+            image = _read_page(device, number, timeout_s)
         except (_sane.error, RuntimeError) as exc:
             if str(exc) == _FEEDER_EMPTY and number > 1:
                 return
@@ -206,6 +222,61 @@ def _scan(device: Any, limit: int, dpi: int) -> Iterator[RawPage]:
         yield RawPage(image=image, number=number, dpi=dpi)
     if limit > 1:
         log.info("scanner %s: stopped at scanner.max_pages = %d", device.devname, limit)
+
+
+def _read_page(device: Any, number: int, timeout_s: float) -> Image.Image:
+    """Start and read one page; cancel the read when it takes longer than ``timeout_s``.
+
+    ``snap()`` blocks inside the driver with the GIL released, so it runs in a daemon thread
+    while this one watches the clock; ``sane_cancel()`` from here makes a read in progress end
+    early (with a short image, or an error), which is never used.
+    """
+    done = threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def read() -> None:
+        try:
+            device.start()
+            # no_cancel keeps a feeder batch going; _close cancels it at the end.
+            outcome["image"] = device.snap(True)
+        except BaseException as exc:
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=read, name=f"sane-read-page-{number}", daemon=True).start()
+    if not done.wait(timeout_s):
+        log.warning("scanner %s: page %d not read in %g s; cancelling", device.devname, number,
+                    timeout_s)
+        _cancel(device)
+        stuck = not done.wait(CANCEL_GRACE_S)
+        raise (_ReadAbandoned if stuck else ScannerError)(
+            _timeout_text(device.devname, number, timeout_s, stuck))
+    if "error" in outcome:
+        raise outcome["error"]
+    image: Image.Image = outcome["image"]
+    return image
+
+
+def _cancel(device: Any) -> None:
+    try:
+        device.cancel()
+    except _sane.error as exc:
+        log.warning("scanner %s: cancel failed: %s", device.devname, exc)
+
+
+def _timeout_text(devname: str, number: int, timeout_s: float, stuck: bool) -> str:
+    """The clerk reads Finnish and Swedish; support reads the last line."""
+    restart = (" Sammuta skanneri ja käynnistä se uudelleen." if stuck else "",
+               " Stäng av skannern och starta den igen." if stuck else "")
+    return (f"Skanneri lakkasi vastaamasta sivun {number} kohdalla.{restart[0]} Tarkista "
+            f"skanneri ja skannaa asiakirjat uudelleen; mitään ei lähetetty.\n"
+            f"Skannern slutade svara vid sida {number}.{restart[1]} Kontrollera skannern och "
+            f"skanna dokumenten på nytt; inget skickades.\n"
+            f"scanner {devname}: page {number} was not read within scanner.page_timeout_s = "
+            f"{timeout_s:g} s; the read was cancelled"
+            + (" but did not end: power-cycle the scanner" if stuck else "")
+            + " and no bundle was made")
 
 
 def _advice(devname: str, number: int, status: str) -> str:
