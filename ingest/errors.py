@@ -47,6 +47,13 @@ class RejectCode(StrEnum):
     PDF_ACTIVE_CONTENT = "pdf_active_content"  # an action, script, embedded file, form, media
     INVALID_HETU = "invalid_hetu"  # date or check character wrong (null is allowed)
     INTERNAL_ERROR = "internal_error"  # handling failed unexpectedly MAX_ATTEMPTS times (poison)
+    # Sealing (aspa_contract.sealing), checked before anything else is read from the object:
+    NOT_SEALED = "not_sealed"  # no seal metadata (a plain upload) or a malformed one
+    UNKNOWN_KEY = "unknown_key"  # signer not registered for the point, or recipient not Kela's
+    KEY_NOT_VALID = "key_not_valid"  # signer's key revoked, or the bundle arrived outside its
+    #                                  validity window
+    BAD_SIGNATURE = "bad_signature"  # the signature does not match the object, point and id
+    CANNOT_DECRYPT = "cannot_decrypt"  # signed right, but Kela's identity does not open it
 
 
 class IngestError(Exception):

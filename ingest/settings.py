@@ -50,6 +50,18 @@ class SqsSettings(BaseModel):
         "the slowest verify + register of one bundle.")
 
 
+class SealingSettings(BaseModel):
+    """Where Kela's age identities are: the secret halves of the keys agents seal bundles to."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    identities_dir: Path = Field(
+        default=Path("var/keys/ingest"),
+        description="Folder of Kela's identities, one `{key_id}.age` file each (mode 0600, "
+        "made by `aspa-ingest keys init`). Several during a rotation; a bundle names the one "
+        "it was sealed to. Read at start: restart the workers after adding one.")
+
+
 class IngestConfig(BaseSettings):
     """Everything the ingest reads at start. ``config/ingest.toml`` is a documented example."""
 
@@ -70,6 +82,7 @@ class IngestConfig(BaseSettings):
         description="SQS queue URL with the store's ObjectCreated events; None = discover by "
         "listing incoming/ every reconcile_interval_s only.")
     sqs: SqsSettings = Field(default_factory=SqsSettings)
+    sealing: SealingSettings = Field(default_factory=SealingSettings)
     reconcile_interval_s: float = Field(
         default=300.0, gt=0, le=86_400,
         description="How often a full listing of incoming/ catches bundles whose event was lost.")

@@ -1,7 +1,7 @@
 """The ingest worker: one bundle key in, a pending case with a receipt (or a quarantined bundle)
 out; and the loops that feed it keys from the queue and the reconciling listing.
 
-    discover (SQS, listing) ─► head ─► get ─► verify ─► register ─► receipt ─► archive
+    discover (SQS, listing) ─► head ─► get ─► unseal ─► verify ─► register ─► receipt ─► archive
                                                 └─ rejected ─► quarantine + reason + exception
 
 Workers are stateless and may race on the same key in any number of processes: the database's
@@ -16,9 +16,9 @@ import json
 import logging
 import threading
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sqlalchemy import Engine, select
@@ -27,6 +27,7 @@ from sqlalchemy.exc import OperationalError
 from aspa_contract.backoff import Backoff
 from aspa_contract.hetu import redact
 from aspa_contract.instants import utc_text
+from aspa_contract.keys import Identity
 from aspa_contract.layout import archive_key, parse_incoming_key, quarantine_key
 from aspa_contract.storage import (
     ObjectInfo,
@@ -38,6 +39,7 @@ from aspa_contract.storage import (
     open_storage,
     parse_storage_url,
 )
+from aspa_contract.storage.base import StoredObject
 from ingest.db import (
     DatabaseUnavailable,
     make_engine,
@@ -48,8 +50,10 @@ from ingest.db import (
 from ingest.db.models import Case
 from ingest.discover import INCOMING_PREFIX, QueueMessage, SqsSource, listed_keys
 from ingest.errors import BundleRejected, RejectCode
+from ingest.keyring import load_kela_identities
 from ingest.receipt import load_receipt, write_receipt
 from ingest.settings import IngestConfig, IngestConfigError
+from ingest.unseal import unseal_bundle
 from ingest.verify import DEFAULT_LIMITS, Limits, VerifiedBundle, verify_bundle
 
 log = logging.getLogger(__name__)
@@ -86,11 +90,13 @@ class Result:
 
 @dataclass(frozen=True)
 class WorkerContext:
-    """What every step needs; shared by all threads of one process."""
+    """What every step needs; shared by all threads of one process. ``identities`` are Kela's
+    age identities by key id (:func:`ingest.keyring.load_kela_identities`)."""
 
     store: Storage
     engine: Engine
     limits: Limits = DEFAULT_LIMITS
+    identities: Mapping[str, Identity] = field(default_factory=dict)
 
 
 def process_key(key: str, ctx: WorkerContext) -> Result:
@@ -104,7 +110,8 @@ def process_key(key: str, ctx: WorkerContext) -> Result:
     if info is None:
         return Result(key, Outcome.GONE)
     try:
-        data = _fetch(info, ctx)
+        data = unseal_bundle(key, _fetch(info, ctx), info.last_modified, ctx.engine,
+                             ctx.identities)
         verified = verify_bundle(key, data, ctx.limits)
         _check_not_conflicting(verified, ctx.engine)
     except ObjectNotFound:
@@ -122,13 +129,13 @@ def process_key(key: str, ctx: WorkerContext) -> Result:
     return Result(key, outcome, registration.case_ref)
 
 
-def _fetch(info: ObjectInfo, ctx: WorkerContext) -> bytes:
+def _fetch(info: ObjectInfo, ctx: WorkerContext) -> StoredObject:
     # The store's size is checked before the download, so an oversized object is never
     # read into memory; verify_bundle checks the bytes themselves again.
     if info.size > ctx.limits.max_bundle_bytes:
         raise BundleRejected(RejectCode.TOO_LARGE, f"object is {info.size} bytes, limit "
                              f"{ctx.limits.max_bundle_bytes}")
-    return ctx.store.get(info.key)
+    return ctx.store.get_object(info.key)
 
 
 def _check_not_conflicting(verified: VerifiedBundle, engine: Engine) -> None:
@@ -213,7 +220,12 @@ def run_workers(config: IngestConfig, stop: threading.Event) -> None:
 
 
 def open_context(config: IngestConfig) -> WorkerContext:
-    """The store (checked) and the (migrated) database of ``config``."""
+    """The store (checked), the (migrated) database and Kela's identities of ``config``."""
+    identities = load_kela_identities(config.sealing.identities_dir)
+    if not identities:
+        raise IngestConfigError(
+            f"sealing.identities_dir: no identity (*.age) in {config.sealing.identities_dir}, so "
+            "no bundle could be opened; create one with `aspa-ingest keys init` or fix the path")
     try:
         store = open_storage(config.storage_url, config.storage)
         store.check()
@@ -223,7 +235,7 @@ def open_context(config: IngestConfig) -> WorkerContext:
         log.warning("%s; starting anyway", exc)
     engine = make_engine(config.db_url)
     upgrade_database(engine)
-    return WorkerContext(store, engine)
+    return WorkerContext(store, engine, identities=identities)
 
 
 def open_queue(config: IngestConfig) -> SqsSource | None:

@@ -188,6 +188,21 @@ class DeliverySettings(_Section):
         return bool(self.storage_url)
 
 
+class SealingSettings(_Section):
+    signing_key: Path | None = Field(None, description="This point's Ed25519 signing key (PEM, "
+                                     "mode 0600), made by `aspa-agent keys init`; None = "
+                                     "{paths.var_dir}/keys/point-signing.pem.")
+    kela_recipient: str = Field("", description="Kela's public key (age1…, from `aspa-ingest "
+                                "keys init`) every bundle is encrypted to; needed for delivery.")
+
+    @field_validator("kela_recipient")
+    @classmethod
+    def _age_recipient(cls, value: str) -> str:
+        if value and not value.startswith("age1"):
+            raise ValueError("Kela's public key looks like age1…; copy it from Kela")
+        return value
+
+
 class AgentConfig(BaseSettings):
     """Everything the agent reads at start. See ``config/agent.toml`` for a documented example."""
 
@@ -202,6 +217,12 @@ class AgentConfig(BaseSettings):
     ocr: OcrSettings = OcrSettings()
     classifier: ClassifierSettings = ClassifierSettings()
     delivery: DeliverySettings = DeliverySettings()
+    sealing: SealingSettings = SealingSettings()
+
+    @property
+    def signing_key_path(self) -> Path:
+        """Where this point's signing key is (``sealing.signing_key`` or its default)."""
+        return self.sealing.signing_key or self.paths.var_dir / "keys" / "point-signing.pem"
 
 
 def load_config(path: Path | None = None, **overrides: Any) -> AgentConfig:

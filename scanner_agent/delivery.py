@@ -1,12 +1,14 @@
 """Delivery: upload the outbox to the store, read the receipts, then delete the local copies.
 
-    outbox ─► put_new(incoming/{point}/{id}.zip) ─► uploaded ─► poll receipts/{point}/{id}.json
+    outbox ─► seal ─► put_new(incoming/{point}/{id}.zip) ─► uploaded ─► poll receipts/…/{id}.json
                                                                ─► receipted: delete zip + done/
                                                                ─► no receipt in time: flagged
 
 Every try is written to the :mod:`delivery log <scanner_agent.delivery_log>` first. The upload
 is create-only, so a retry after a lost response or a crash finds the object there
-(``put_new`` → False) and counts as delivered: nothing arrives twice. While the store is down
+(``put_new`` → False) and counts as delivered: nothing arrives twice. What is uploaded is the
+zip sealed (:mod:`scanner_agent.sealing`): encrypted to Kela, signed by this point, key ids and
+signature in the object's metadata. While the store is down
 the deliverer backs off (capped exponential, full jitter) and resumes by itself; it runs in its
 own thread and never holds up intake. Local copies go only when a valid receipt names the
 bundle; a bundle that waits too long is flagged for a person, never deleted.
@@ -14,7 +16,6 @@ bundle; a bundle that waits too long is flagged for a person, never deleted.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -49,6 +50,7 @@ from scanner_agent.delivery_log import (
     State,
 )
 from scanner_agent.outbox import Outbox
+from scanner_agent.sealing import BundleSealer, load_sealer
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +77,11 @@ class Deliverer:
     def __init__(self, config: AgentConfig, storage: Storage, *,
                  clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] | None = None,
-                 jitter: Jitter = full_jitter) -> None:
+                 jitter: Jitter = full_jitter, sealer: BundleSealer | None = None) -> None:
         """``sleep`` None (the default) waits on the stop event, so :meth:`run` stops at once;
-        ``clock`` is wall time (the log's timestamps and the receipt timeout)."""
+        ``clock`` is wall time (the log's timestamps and the receipt timeout); ``sealer`` None
+        = the keys of ``config`` (:class:`~scanner_agent.errors.ConfigError` if missing)."""
+        self.sealer = sealer or load_sealer(config)
         self.settings = config.delivery
         self.paths = config.paths
         self.storage = storage
@@ -173,8 +177,10 @@ class Deliverer:
 
     def _upload(self, row: BundleRow, point_id: str, data: bytes, report: StepReport) -> None:
         key = incoming_key(point_id, row.bundle_id)
+        sealed = self.sealer.seal(data, point_id, row.bundle_id)
         try:
-            written = self.storage.put_new(key, data, sha256_hex=hashlib.sha256(data).hexdigest())
+            written = self.storage.put_new(key, sealed.data, sha256_hex=sealed.sha256,
+                                           metadata=sealed.metadata)
         except StorageError as exc:
             outcome = Outcome.UNAVAILABLE if isinstance(exc, StorageUnavailable) \
                 else Outcome.FAILED
@@ -321,8 +327,9 @@ def _is_utc_instant(text: str) -> bool:
 def open_delivery(config: AgentConfig) -> Deliverer | None:
     """A deliverer for the configured store, or None when ``delivery.storage_url`` is empty.
 
-    Opening does no I/O (``doctor`` checks reachability); raises
-    :class:`~aspa_contract.storage.StorageConfigError` for a URL that cannot be used.
+    Opening does no I/O on the store (``doctor`` checks reachability); raises
+    :class:`~aspa_contract.storage.StorageConfigError` for a URL that cannot be used and
+    :class:`~scanner_agent.errors.ConfigError` when the sealing keys are missing.
     """
     if not config.delivery.enabled:
         return None

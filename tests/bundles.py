@@ -7,6 +7,11 @@ names included. Only test identity codes (individual number 900-999) belong here
     bundle_id, data = valid_bundle(documents=2)
     key = incoming_key("hki-kallio", bundle_id)
     broken = edit_manifest(data, lambda m: m.update(point_id="tku-keskusta"))
+    sealed = seal("hki-kallio", bundle_id, data)      # as the agent uploads it: test keys
+    store.put_new(key, sealed.data, metadata=sealed.metadata)
+
+Sealing uses test keys: one Ed25519 key per point, derived from the point id (so every process
+of a test run has the same ones), and one age identity for "Kela" per test session.
 """
 
 from __future__ import annotations
@@ -20,10 +25,16 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import pyrage
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image, ImageDraw
+from pyrage import x25519
 
 from aspa_contract import MANIFEST_NAME
+from aspa_contract.keys import Identity, SigningKey
 from aspa_contract.layout import incoming_key
+from aspa_contract.sealing import SealedBundle
+from aspa_contract.sealing import seal as seal_with
 from classifiers.base import Classification
 from scanner_agent.bundle import DocumentResult, Handover, build_bundle, new_bundle_id
 
@@ -32,7 +43,11 @@ __all__ = [
     "edit_manifest",
     "entries",
     "incoming_key",
+    "kela_identity",
     "manifest_of",
+    "open_sealed",
+    "point_signing_key",
+    "seal",
     "tiny_pdf",
     "valid_bundle",
     "with_bomb",
@@ -82,6 +97,34 @@ def valid_bundle(point_id: str = "hki-kallio", documents: int = 2,
     handover = Handover(point_id, "clerk-7", HANDED_IN, HANDED_IN, visit_reason="hakemus")
     made = build_bundle(docs, handover, hetu, "rules/1", bundle_id or new_bundle_id())
     return made.bundle_id, made.data
+
+
+def point_signing_key(point_id: str) -> SigningKey:
+    """The test signing key of ``point_id``: the same in every process, never a real key."""
+    seed = hashlib.sha256(f"aspa-capture test key of {point_id}".encode()).digest()
+    return SigningKey(Ed25519PrivateKey.from_private_bytes(seed))
+
+
+_KELA = Identity(x25519.Identity.generate())
+
+
+def kela_identity() -> Identity:
+    """The test session's stand-in for Kela's age identity."""
+    return _KELA
+
+
+def seal(point_id: str, bundle_id: str, data: bytes, *, signer: SigningKey | None = None,
+         recipient: str | None = None) -> SealedBundle:
+    """``data`` sealed as the agent seals it: to the test Kela identity (or ``recipient``),
+    signed with the point's test key (or ``signer``)."""
+    return seal_with(data, point_id=point_id, bundle_id=bundle_id,
+                     recipient=recipient or _KELA.recipient,
+                     signer=signer or point_signing_key(point_id))
+
+
+def open_sealed(sealed: bytes) -> bytes:
+    """The zip inside ``sealed`` (decrypted with the test Kela identity, signature unchecked)."""
+    return pyrage.decrypt(sealed, [_KELA.secret])
 
 
 def entries(data: bytes) -> dict[str, bytes]:

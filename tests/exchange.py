@@ -1,5 +1,10 @@
 """An exchange for ingest tests: a moto bucket whose incoming/ notifies an SQS queue, a fresh
-PostgreSQL database, and the ingest running in a thread. Registered in tests/conftest.py."""
+PostgreSQL database, and the ingest running in a thread. Registered in tests/conftest.py.
+
+Sealing is on, with the test keys of :mod:`tests.bundles`: the ingest holds the test Kela
+identity and trusts the test signing key of every point in ``TEST_POINTS``; an agent gets its
+point's key and Kela's public key from :func:`agent_sealing`.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +12,70 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from aspa_contract.keys import save_identity, save_signing_key
+from aspa_contract.sealing import SealedBundle
 from aspa_contract.storage import Storage, open_storage
-from ingest.settings import IngestConfig, SqsSettings
+from ingest.db import make_engine, upgrade_database
+from ingest.keyring import add_point_key
+from ingest.settings import IngestConfig, SealingSettings, SqsSettings
 from ingest.worker import run_workers
+from scanner_agent.config import AgentConfig
+from tests.bundles import kela_identity, point_signing_key, seal
 from tests.s3server import REGION, MotoServer, S3Bucket
 
 # Only a guard against a hung test; nothing asserts how fast the worker is.
 DEADLINE_S = 60.0
+# Points whose test signing keys the ingest trusts (demo-point: config/agent.toml's default).
+TEST_POINTS = ("hki-kallio", "tku-keskusta", "oulu-keskusta", "demo-point")
+# Test keys are valid from long before any test object arrives.
+KEYS_VALID_FROM = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def trust_test_keys(db_url: str, points: tuple[str, ...] = TEST_POINTS) -> None:
+    """Migrate the database at ``db_url`` and register the test signing key of ``points``."""
+    upgrade_database(db_url)
+    engine = make_engine(db_url)
+    try:
+        for point in points:
+            add_point_key(engine, point, point_signing_key(point).public_text,
+                          valid_from=KEYS_VALID_FROM)
+    finally:
+        engine.dispose()
+
+
+def ingest_sealing(folder: Path) -> SealingSettings:
+    """Ingest sealing settings whose identities folder (made here) holds the test Kela key."""
+    save_identity(kela_identity(), folder)
+    return SealingSettings(identities_dir=folder)
+
+
+def agent_sealing(var_dir: Path, point_id: str) -> dict[str, Any]:
+    """``load_config`` overrides that make an agent under ``var_dir`` seal as ``point_id``
+    with its test key (written to the default place) to the test Kela key."""
+    save_signing_key(point_signing_key(point_id), var_dir / "keys" / "point-signing.pem")
+    return {"sealing__kela_recipient": kela_identity().recipient}
+
+
+class EachPointSealer:
+    """A deliverer's sealer for a test outbox holding several points' bundles: each is sealed
+    with the test key of the point its manifest names (a real agent has one point, one key)."""
+
+    def seal(self, plain: bytes, point_id: str, bundle_id: str) -> SealedBundle:
+        return seal(point_id, bundle_id, plain)
+
+
+def sealed_agent(config: AgentConfig) -> AgentConfig:
+    """``config`` sealing with its point's test key (written to its signing key path) to the
+    test Kela key."""
+    save_signing_key(point_signing_key(config.point.point_id), config.signing_key_path)
+    sealing = config.sealing.model_copy(update={"kela_recipient": kela_identity().recipient})
+    return config.model_copy(update={"sealing": sealing})
 
 
 @dataclass
@@ -55,11 +114,15 @@ def notify_queue(server: MotoServer, bucket: S3Bucket, name: str) -> str:
 
 
 @pytest.fixture
-def exchange(moto_server: MotoServer, s3_bucket: S3Bucket, pg_url: str) -> Exchange:
-    """S3 + SQS + a fresh PostgreSQL database; the listing runs only at start."""
+def exchange(moto_server: MotoServer, s3_bucket: S3Bucket, pg_url: str,
+             tmp_path: Path) -> Exchange:
+    """S3 + SQS + a fresh PostgreSQL database that trusts the test keys; the listing runs only
+    at start."""
     queue_url = notify_queue(moto_server, s3_bucket, f"{s3_bucket.name}-events")
+    trust_test_keys(pg_url)
     config = IngestConfig(
         storage_url=s3_bucket.url, storage=s3_bucket.settings, db_url=pg_url,
+        sealing=ingest_sealing(tmp_path / "kela-keys"),
         queue_url=queue_url, reconcile_interval_s=3600,
         sqs=SqsSettings(endpoint_url=moto_server.endpoint_url, region=REGION, wait_time_s=1,
                         visibility_timeout_s=30))

@@ -166,3 +166,22 @@ class CaseRefCounter(Base):
 
     arrival_date: Mapped[date] = mapped_column(Date, primary_key=True)
     last_sequence: Mapped[int] = mapped_column(Integer)
+
+
+class PointKey(Base):
+    """A public key a service point signs its bundles with (see aspa_contract.sealing).
+
+    Several per point during a rotation. A key is accepted for a bundle that arrived (store
+    clock) in [valid_from, valid_until) and only while it is not revoked; revoking is for a
+    key that may be in someone else's hands, so it refuses even bundles that arrived before.
+    """
+
+    __tablename__ = "point_keys"
+
+    key_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    point_id: Mapped[str] = mapped_column(String(63), index=True)
+    public_key: Mapped[str] = mapped_column(String(64))  # ed25519:… as the agent prints it
+    valid_from: Mapped[datetime]
+    valid_until: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    added_at: Mapped[datetime]

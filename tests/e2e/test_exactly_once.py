@@ -26,9 +26,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from aspa_contract.layout import incoming_key
 from aspa_contract.storage import Storage, open_storage
-from ingest.db import make_engine, upgrade_database
+from ingest.db import make_engine
 from ingest.db.models import BundleException, Case
-from tests.bundles import TEST_HETU, valid_bundle
+from tests.bundles import TEST_HETU, seal, valid_bundle
+from tests.exchange import ingest_sealing, trust_test_keys
 from tests.s3server import REGION, MotoServer, S3Bucket
 
 pytestmark = pytest.mark.integration
@@ -83,11 +84,14 @@ def _running(process: subprocess.Popen[bytes], log: Path) -> bool:
 
 
 def upload_bundles(store: Storage) -> set[str]:
-    """Upload ``BUNDLES`` valid bundles from a few threads at once, as several agents would."""
+    """Upload ``BUNDLES`` valid bundles, sealed, from a few threads at once, as several agents
+    would."""
     def upload(n: int) -> str:
         point = POINTS[n % len(POINTS)]
         bundle_id, data = valid_bundle(point, documents=1)
-        assert store.put_new(incoming_key(point, bundle_id), data)
+        sealed = seal(point, bundle_id, data)
+        assert store.put_new(incoming_key(point, bundle_id), sealed.data,
+                             metadata=sealed.metadata)
         return bundle_id
 
     with ThreadPoolExecutor(4) as pool:
@@ -196,7 +200,10 @@ def test_three_worker_processes_register_each_bundle_once_from_duplicated_events
         "ASPA_INGEST_SQS__VISIBILITY_TIMEOUT_S": "30",
         "ASPA_INGEST_RECONCILE_INTERVAL_S": "1",
         "ASPA_INGEST_WORKERS": "2",
+        "ASPA_INGEST_SEALING__IDENTITIES_DIR": str(
+            ingest_sealing(tmp_path / "kela-keys").identities_dir),
     }
+    trust_test_keys(pg_url)
     store = open_storage(s3_bucket.url, settings)
     stop = threading.Event()
     with ingest_processes(env, tmp_path) as logs, ThreadPoolExecutor(1) as tap:
@@ -224,10 +231,13 @@ def test_three_listing_workers_on_a_folder_and_sqlite_register_each_bundle_once(
     root.mkdir()
     db_url = f"sqlite:///{tmp_path / 'ingest.db'}"
     env = {"ASPA_INGEST_STORAGE_URL": root.as_uri(), "ASPA_INGEST_DB_URL": db_url,
-           "ASPA_INGEST_RECONCILE_INTERVAL_S": "0.5", "ASPA_INGEST_WORKERS": "2"}
-    # Migrated first, as deployment does: SQLite cannot serialise concurrent migrations the
-    # way PostgreSQL's advisory lock does, so racing `run`s could hit "database is locked".
-    upgrade_database(db_url)
+           "ASPA_INGEST_RECONCILE_INTERVAL_S": "0.5", "ASPA_INGEST_WORKERS": "2",
+           "ASPA_INGEST_SEALING__IDENTITIES_DIR": str(
+               ingest_sealing(tmp_path / "kela-keys").identities_dir)}
+    # Migrated (and the test keys registered) first, as deployment does: SQLite cannot
+    # serialise concurrent migrations the way PostgreSQL's advisory lock does, so racing `run`s
+    # could hit "database is locked".
+    trust_test_keys(db_url)
     store = open_storage(root.as_uri())
     with ingest_processes(env, tmp_path) as logs:
         bundle_ids = upload_bundles(store)

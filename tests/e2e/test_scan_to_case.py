@@ -5,6 +5,7 @@ GIVEN the agent (real watcher, tesseract, delivery) and the ingest (real worker,
 WHEN a Finnish TO 1 and a sub-folder with a Swedish AT 1 and a pay slip land in the inbox
 THEN each becomes one pending case with the right form codes, customer and pages, the receipts
      come back to the agent, and the agent's local copies (bundle and scans) are gone.
+Bundles travel sealed (test keys): the store never holds a readable zip.
 """
 
 from __future__ import annotations
@@ -25,7 +26,13 @@ from ingest.settings import IngestConfig
 from scanner_agent.config import AgentConfig
 from scanner_agent.delivery import delivery_status
 from tests.agent_runner import running_agent
-from tests.exchange import Exchange, running_worker
+from tests.exchange import (
+    Exchange,
+    ingest_sealing,
+    running_worker,
+    sealed_agent,
+    trust_test_keys,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +62,7 @@ def _scan_to_case(agent_config: AgentConfig, storage_url: str, storage_settings:
     delivery = agent_config.delivery.model_copy(update={
         "storage_url": storage_url, "storage": storage_settings,
         "outbox_poll_s": 0.2, "receipt_poll_s": 0.5, "backoff_base_s": 0.2})
-    config = agent_config.model_copy(update={"delivery": delivery})
+    config = sealed_agent(agent_config.model_copy(update={"delivery": delivery}))
     expected = _drop_scans(config.paths.inbox)
 
     with running_worker(ingest), running_agent(config) as agent:
@@ -89,6 +96,8 @@ def _scan_to_case(agent_config: AgentConfig, storage_url: str, storage_settings:
     assert sorted(o.key.rsplit("/", 1)[1] for o in store.list("receipts/")) == sorted(
         f"{b}.json" for b in bundle_ids.values())
     assert list(store.list("incoming/")) == []
+    for archived in store.list("archive/"):
+        assert b"manifest.json" not in store.get(archived.key), "a readable zip in the store"
 
 
 def test_scans_become_pending_cases_over_s3_sqs_and_postgresql(
@@ -101,6 +110,8 @@ def test_scans_become_pending_cases_over_a_folder_and_sqlite(
         agent_config: AgentConfig, tmp_path: Path) -> None:
     store = tmp_path / "store"
     store.mkdir()
-    ingest = IngestConfig(storage_url=f"file:{store}", db_url=f"sqlite:///{tmp_path}/cases.db",
-                          reconcile_interval_s=0.5)
+    db_url = f"sqlite:///{tmp_path}/cases.db"
+    trust_test_keys(db_url)
+    ingest = IngestConfig(storage_url=f"file:{store}", db_url=db_url, reconcile_interval_s=0.5,
+                          sealing=ingest_sealing(tmp_path / "kela-keys"))
     _scan_to_case(agent_config, f"file:{store}", agent_config.delivery.storage, ingest)

@@ -30,7 +30,7 @@ from scanner_agent.delivery import Deliverer
 from scanner_agent.delivery_log import DeliveryLog, State
 from scanner_agent.outbox import Outbox
 from tests.bundles import valid_bundle
-from tests.exchange import Exchange, running_worker
+from tests.exchange import EachPointSealer, Exchange, running_worker
 from tests.faults.proxy import FaultProxy
 
 pytestmark = pytest.mark.integration
@@ -95,7 +95,8 @@ def test_every_bundle_is_delivered_and_registered_once_through_a_failing_s3(
             "endpoint_url": proxy.endpoint_url, "max_attempts": 3, "read_timeout": 10.0})
         ingest = exchange.config.model_copy(update={"storage": through_proxy,
                                                     "reconcile_interval_s": 2.0})
-        deliverer = Deliverer(config, open_storage(exchange.bucket.url, through_proxy))
+        deliverer = Deliverer(config, open_storage(exchange.bucket.url, through_proxy),
+                              sealer=EachPointSealer())
         with running_worker(ingest), delivering(deliverer) as thread:
             wait_until("every bundle receipted",
                        lambda: len(log.rows(State.RECEIPTED)) == bundles, thread)

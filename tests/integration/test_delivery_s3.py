@@ -19,7 +19,8 @@ from scanner_agent.config import AgentConfig, load_config
 from scanner_agent.delivery import Deliverer
 from scanner_agent.delivery_log import DeliveryLog, Outcome, State
 from scanner_agent.outbox import Outbox
-from tests.bundles import valid_bundle
+from tests.bundles import open_sealed, point_signing_key, valid_bundle
+from tests.exchange import agent_sealing
 from tests.s3server import MotoServer, S3Bucket, create_bucket
 
 pytestmark = pytest.mark.integration
@@ -34,7 +35,8 @@ def config(tmp_path: Path, s3_bucket: S3Bucket) -> AgentConfig:
     return load_config(REPO / "config" / "agent.toml", paths__var_dir=tmp_path / "var",
                        delivery__storage_url=s3_bucket.url,
                        delivery__outbox_poll_s=0.05, delivery__receipt_poll_s=0.05,
-                       delivery__backoff_base_s=0.05, delivery__backoff_cap_s=0.4)
+                       delivery__backoff_base_s=0.05, delivery__backoff_cap_s=0.4,
+                       **agent_sealing(tmp_path / "var", POINT))
 
 
 def deliverer_for(config: AgentConfig, bucket: S3Bucket, **settings: object) -> Deliverer:
@@ -97,13 +99,22 @@ def running(deliverer: Deliverer) -> Iterator[threading.Thread]:
         assert not thread.is_alive(), "the deliverer did not stop"
 
 
-def test_bundles_land_under_their_incoming_key_with_their_exact_bytes(
+def test_bundles_land_under_their_incoming_key_sealed_around_their_exact_bytes(
         config: AgentConfig, s3_bucket: S3Bucket, moto_server: MotoServer) -> None:
+    """GIVEN two bundles in the outbox WHEN delivered THEN each object is ciphertext (no zip,
+    no manifest readable) with the seal in its S3 metadata, and opens to the outbox's bytes."""
     made = dict(put_in_outbox(config) for _ in range(2))
     report = deliverer_for(config, s3_bucket).step()
     assert report.uploaded == sorted(made) and report.error is None
-    assert objects(moto_server, s3_bucket, "incoming/") == {
+    stored = objects(moto_server, s3_bucket, "incoming/")
+    assert {key: open_sealed(sealed) for key, sealed in stored.items()} == {
         incoming_key(POINT, i): data for i, data in made.items()}
+    s3 = moto_server.client("s3")
+    for key, sealed in stored.items():
+        assert b"PK" not in sealed[:4] and b"manifest.json" not in sealed
+        head = s3.head_object(Bucket=s3_bucket.name, Key=f"{s3_bucket.prefix}/{key}")
+        assert head["Metadata"]["aspa-seal"] == "aspa-seal/1"
+        assert head["Metadata"]["aspa-signer"] == point_signing_key(POINT).key_id
 
 
 def test_a_bundle_uploaded_before_a_crash_is_not_written_again(
@@ -160,7 +171,8 @@ def test_an_outage_is_ridden_out_with_every_bundle_delivered_once(
             wait_until("all uploaded", lambda: len(log.rows(State.UPLOADED)) == 3, thread)
     finally:
         moto_server.start()  # for the tests that follow, whatever happened here
-    assert objects(moto_server, s3_bucket, "incoming/") == {
+    assert {key: open_sealed(sealed) for key, sealed in objects(
+        moto_server, s3_bucket, "incoming/").items()} == {
         incoming_key(POINT, i): data for i, data in made.items()}
     for bundle_id in made:
         outcomes = [o for _, o, _ in log.attempts(bundle_id)]

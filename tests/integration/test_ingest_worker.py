@@ -16,7 +16,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from aspa_contract.layout import archive_key, incoming_key, quarantine_key, receipt_key
+from aspa_contract.layout import (
+    archive_key,
+    incoming_key,
+    parse_incoming_key,
+    quarantine_key,
+    receipt_key,
+)
 from aspa_contract.storage import S3Location, Storage, open_storage, parse_storage_url
 from ingest.db import list_cases, list_exceptions, make_engine, upgrade_database
 from ingest.db.models import Case
@@ -26,14 +32,17 @@ from ingest.verify import Limits
 from ingest.worker import Outcome, WorkerContext, process_key, queue_loop
 from tests.bundles import (
     edit_manifest,
+    kela_identity,
     manifest_of,
+    open_sealed,
+    seal,
     tiny_pdf,
     valid_bundle,
     with_bomb,
     with_document,
     with_entry,
 )
-from tests.exchange import Exchange, running_worker
+from tests.exchange import Exchange, running_worker, trust_test_keys
 
 pytestmark = pytest.mark.integration
 
@@ -52,8 +61,14 @@ def wait_until(what: str, condition: Callable[[], bool]) -> None:
 
 
 def upload(store: Storage, key: str, data: bytes) -> datetime:
-    """Upload as the agent does (create-only); the store's LastModified of the new object."""
-    assert store.put_new(key, data)
+    """Upload as the agent does (sealed with the test key of the key's point, create-only);
+    the store's LastModified of the new object. A key naming no bundle gets ``data`` as is."""
+    parsed = parse_incoming_key(key)
+    if parsed is None:
+        assert store.put_new(key, data)
+    else:
+        sealed = seal(*parsed, data)
+        assert store.put_new(key, sealed.data, metadata=sealed.metadata)
     info = store.head(key)
     assert info is not None
     return info.last_modified
@@ -61,6 +76,14 @@ def upload(store: Storage, key: str, data: bytes) -> datetime:
 
 def keys(store: Storage, prefix: str) -> list[str]:
     return [info.key for info in store.list(prefix)]
+
+
+def opened(store: Storage, key: str) -> bytes:
+    """The zip inside the sealed object at ``key``."""
+    return open_sealed(store.get(key))
+
+
+KELA = {kela_identity().key_id: kela_identity()}
 
 
 # --- a valid bundle -----------------------------------------------------------------------
@@ -100,7 +123,7 @@ def test_a_valid_bundle_becomes_a_pending_case_with_a_receipt_and_is_archived(
         ],
     }
     assert "010594Y9032" not in json.dumps(receipt)
-    assert store.get(archive_key("hki-kallio", bundle_id)) == data
+    assert opened(store, archive_key("hki-kallio", bundle_id)) == data
     assert list_exceptions(engine) == []
     engine.dispose()
 
@@ -129,7 +152,7 @@ REJECTIONS: dict[str, tuple[Callable[[bytes], bytes], RejectCode]] = {
 def _assert_quarantined(exchange: Exchange, key: str, kept: str, data: bytes,
                         code: RejectCode) -> None:
     store = exchange.store
-    assert store.get(kept) == data
+    assert opened(store, kept) == data
     reason = json.loads(store.get(kept.removesuffix(".zip") + ".reason.json"))
     assert (reason["code"], reason["object_key"]) == (code.value, key)
     engine = make_engine(exchange.config.db_url)
@@ -190,7 +213,7 @@ def context(exchange: Exchange) -> Iterator[WorkerContext]:
     """A worker context on the exchange's store and a migrated database."""
     upgrade_database(exchange.config.db_url)
     engine = make_engine(exchange.config.db_url)
-    yield WorkerContext(exchange.store, engine)
+    yield WorkerContext(exchange.store, engine, identities=KELA)
     engine.dispose()
 
 
@@ -240,8 +263,8 @@ def test_another_bundle_reusing_a_registered_id_is_quarantined_not_archived(
     upload(context.store, key, other)
     result = process_key(key, context)
     assert (result.outcome, result.code) == (Outcome.REJECTED, RejectCode.BUNDLE_ID_MISMATCH)
-    assert context.store.get(archive_key("hki-kallio", bundle_id)) == data
-    assert context.store.get(quarantine_key("hki-kallio", bundle_id)) == other
+    assert opened(context.store, archive_key("hki-kallio", bundle_id)) == data
+    assert opened(context.store, quarantine_key("hki-kallio", bundle_id)) == other
 
 
 def test_a_message_stays_queued_while_the_database_is_down(
@@ -259,7 +282,7 @@ def test_a_message_stays_queued_while_the_database_is_down(
     source = SqsSource(exchange.queue_url, exchange.config.sqs, location, exchange.bucket.settings)
     stop = threading.Event()
     thread = threading.Thread(target=queue_loop,
-                              args=(WorkerContext(store, dead), source, stop))
+                              args=(WorkerContext(store, dead, identities=KELA), source, stop))
     thread.start()
     try:
         wait_until("the worker tried and failed", lambda: "will retry" in caplog.text)
@@ -281,9 +304,9 @@ def folder_context(tmp_path: Path) -> Iterator[WorkerContext]:
     root = tmp_path / "store"
     root.mkdir()
     db_url = f"sqlite:///{tmp_path / 'ingest.db'}"
-    upgrade_database(db_url)
+    trust_test_keys(db_url)
     engine = make_engine(db_url)
-    yield WorkerContext(open_storage(root.as_uri()), engine)
+    yield WorkerContext(open_storage(root.as_uri()), engine, identities=KELA)
     engine.dispose()
 
 
@@ -311,7 +334,7 @@ def test_an_oversized_object_is_rejected_from_its_listed_size(
     key = incoming_key("hki-kallio", bundle_id)
     upload(folder_context.store, key, data)
     small = WorkerContext(folder_context.store, folder_context.engine,
-                          Limits(max_bundle_bytes=len(data) - 1))
+                          Limits(max_bundle_bytes=len(data) - 1), KELA)
     result = process_key(key, small)
     assert (result.outcome, result.code) == (Outcome.REJECTED, RejectCode.TOO_LARGE)
-    assert folder_context.store.get(quarantine_key("hki-kallio", bundle_id)) == data
+    assert opened(folder_context.store, quarantine_key("hki-kallio", bundle_id)) == data

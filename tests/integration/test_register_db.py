@@ -37,6 +37,7 @@ from ingest.db import (
     show_case,
     upgrade_database,
 )
+from ingest.db.migrate import head_revision
 from ingest.db.models import AccessLogEntry, Base, BundleException, Case, Document
 from ingest.db.queries import access_log
 from ingest.errors import RejectCode
@@ -80,10 +81,10 @@ def test_migrations_build_the_schema_from_empty_and_repeat_as_a_no_op(db_url: st
     with pytest.raises(SchemaNotCurrent, match="aspa-ingest db upgrade"):
         require_current(empty)
     first, second = upgrade_database(db_url), upgrade_database(db_url)
-    assert first == second == "0001"
+    assert first == second == head_revision()
     require_current(empty)
     assert set(inspect(empty).get_table_names()) >= {
-        "cases", "documents", "exceptions", "access_log", "case_ref_counters"}
+        "cases", "documents", "exceptions", "access_log", "case_ref_counters", "point_keys"}
     empty.dispose()
 
 
@@ -109,7 +110,7 @@ def test_workers_starting_together_migrate_without_tripping_over_each_other(
     outcomes = [results.get(timeout=120) for _ in workers]
     for worker in workers:
         worker.join(timeout=30)
-    assert outcomes == ["0001"] * 3
+    assert outcomes == [head_revision()] * 3
 
 
 def test_the_migrated_schema_is_what_the_models_describe(engine: Engine) -> None:
@@ -379,7 +380,7 @@ def test_exceptions_list_json(engine: Engine, db_url: str) -> None:
 def test_db_upgrade_command_migrates_an_empty_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'new' / 'ingest.db'}"
     result = cli(url, "db", "upgrade")
-    assert result.exit_code == 0 and "0001" in result.stdout
+    assert result.exit_code == 0 and head_revision() in result.stdout
     require_current(make_engine(url))
     assert json.loads(cli(url, "cases", "list", "--json").stdout) == []
 

@@ -8,6 +8,7 @@ import json
 import logging
 import sqlite3
 import threading
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -22,7 +23,8 @@ from scanner_agent.config import AgentConfig, load_config
 from scanner_agent.delivery import Deliverer, delivery_status, parse_receipt
 from scanner_agent.delivery_log import DeliveryLog, Outcome, Receipt, State
 from scanner_agent.outbox import Outbox
-from tests.bundles import valid_bundle
+from tests.bundles import open_sealed, valid_bundle
+from tests.exchange import agent_sealing
 
 REPO = Path(__file__).resolve().parents[2]
 POLL_S = 10.0
@@ -49,10 +51,11 @@ class SwitchableStore(FileStorage):
         self.down = False
         self.puts: list[str] = []  # keys, in the order put_new was called while up
 
-    def put_new(self, key: str, data: bytes, *, sha256_hex: str | None = None) -> bool:
+    def put_new(self, key: str, data: bytes, *, sha256_hex: str | None = None,
+                metadata: Mapping[str, str] | None = None) -> bool:
         self._fail_if_down()
         self.puts.append(key)
-        return super().put_new(key, data, sha256_hex=sha256_hex)
+        return super().put_new(key, data, sha256_hex=sha256_hex, metadata=metadata)
 
     def get(self, key: str) -> bytes:
         self._fail_if_down()
@@ -68,7 +71,8 @@ def config(tmp_path: Path) -> AgentConfig:
     settings = {"receipt_poll_s": POLL_S, "receipt_timeout_s": TIMEOUT_S,
                 "backoff_base_s": 1.0, "backoff_cap_s": 8.0}
     return load_config(REPO / "config" / "agent.toml", paths__var_dir=tmp_path / "var",
-                       **{f"delivery__{k}": v for k, v in settings.items()})
+                       **{f"delivery__{k}": v for k, v in settings.items()},
+                       **agent_sealing(tmp_path / "var", "hki-kallio"))
 
 
 @pytest.fixture
@@ -161,7 +165,8 @@ def test_while_the_store_is_down_each_pass_backs_off_further_until_the_cap(
 def test_bundles_go_oldest_first_to_their_points_incoming_key(
         config: AgentConfig, store: SwitchableStore, clock: Clock) -> None:
     """GIVEN three bundles (one of another point: the manifest, not config, decides)
-    WHEN one pass runs THEN each is put once, in bundle-id order, with its exact bytes."""
+    WHEN one pass runs THEN each is put once, in bundle-id order, sealed around its exact
+    bytes."""
     made = [put_in_outbox(config), put_in_outbox(config, "tku-keskusta"), put_in_outbox(config)]
     points = {made[0][0]: "hki-kallio", made[1][0]: "tku-keskusta", made[2][0]: "hki-kallio"}
     report = make_deliverer(config, store, clock).step()
@@ -169,7 +174,7 @@ def test_bundles_go_oldest_first_to_their_points_incoming_key(
     assert report.queued == ids and report.uploaded == ids
     assert store.puts == [incoming_key(points[i], i) for i in ids]
     for bundle_id, data in made:
-        assert store.get(incoming_key(points[bundle_id], bundle_id)) == data
+        assert open_sealed(store.get(incoming_key(points[bundle_id], bundle_id))) == data
     assert all(local_copies(config, i) == (True, True) for i in ids)  # kept until receipts
 
 
@@ -363,11 +368,12 @@ def test_run_keeps_going_after_an_unexpected_error_and_stops_when_asked(
     real_put_new = store.put_new
     calls = iter([RuntimeError("bug"), None])
 
-    def flaky_put_new(key: str, data: bytes, *, sha256_hex: str | None = None) -> bool:
+    def flaky_put_new(key: str, data: bytes, *, sha256_hex: str | None = None,
+                      metadata: Mapping[str, str] | None = None) -> bool:
         error = next(calls, None)
         if error:
             raise error
-        return real_put_new(key, data, sha256_hex=sha256_hex)
+        return real_put_new(key, data, sha256_hex=sha256_hex, metadata=metadata)
 
     monkeypatch.setattr(store, "put_new", flaky_put_new)
     deliverer.run(stop)
