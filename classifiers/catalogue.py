@@ -88,8 +88,9 @@ def normalise_code(raw: str) -> str | None:
 
 
 def default_catalogue_path() -> Path:
-    """``<repo>/config/forms.toml``, found next to the ``classifiers`` package."""
-    return Path(__file__).resolve().parents[1] / "config" / "forms.toml"
+    """``classifiers/forms.toml``: package data, so an installed wheel finds it too
+    (``config/forms.toml`` in the repository is a link to it)."""
+    return Path(__file__).with_name("forms.toml")
 
 
 def load_catalogue(path: Path | None = None) -> Catalogue:
