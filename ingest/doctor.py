@@ -24,7 +24,8 @@ from aspa_contract.storage import (
 )
 from ingest.db import DatabaseUnavailable, SchemaNotCurrent, make_engine, require_current
 from ingest.discover import INCOMING_PREFIX, SqsSource
-from ingest.settings import IngestConfig
+from ingest.keyring import load_kela_identities
+from ingest.settings import IngestConfig, IngestConfigError
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ def run_checks(config: IngestConfig) -> list[Check]:
         Check("queue", check_queue(config), required=with_queue),
         Check("notifications", check_notifications(config), required=with_queue),
         Check("database", check_database(config)),
+        Check("identities", check_identities(config)),
     ]
 
 
@@ -131,6 +133,17 @@ def check_database(config: IngestConfig) -> list[str]:
     finally:
         engine.dispose()
     return []
+
+
+def check_identities(config: IngestConfig) -> list[str]:
+    """Kela's age identities are readable: without one no sealed bundle can be opened."""
+    folder = config.sealing.identities_dir
+    try:
+        found = load_kela_identities(folder)
+    except IngestConfigError as exc:
+        return [str(exc)]
+    return [] if found else [f"sealing.identities_dir: no identity (*.age) in {folder}; "
+                             "create one with `aspa-ingest keys init` or fix the path"]
 
 
 def _notifications(config: IngestConfig, bucket: str) -> dict[str, Any]:

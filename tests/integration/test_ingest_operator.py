@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from aspa_contract.keys import create_identity
 from aspa_contract.storage import open_storage
 from ingest.db import upgrade_database
 from ingest.settings import IngestConfig
@@ -52,13 +53,9 @@ def ingest_env(moto_server: MotoServer, bucket: S3Bucket, queue_url: str, tmp_pa
 
 
 def with_kela_identity(cwd: Path) -> Path:
-    """``cwd`` with a Kela identity where the ingest looks by default, once bundles are sealed
-    (aspa_contract.keys); before that there is nothing to create."""
-    try:
-        from aspa_contract.keys import create_identity  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return cwd
-    create_identity(cwd / "var" / "keys" / "ingest")
+    """``cwd`` with a Kela identity where the ingest looks by default (once)."""
+    if not list((cwd / "var" / "keys" / "ingest").glob("*.age")):
+        create_identity(cwd / "var" / "keys" / "ingest")
     return cwd
 
 
@@ -148,7 +145,7 @@ def test_doctor_passes_on_a_working_set_up(moto_server: MotoServer, s3_bucket: S
     upgrade_database(env["ASPA_INGEST_DB_URL"])
     done = ingest(["doctor"], env, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    for name in ("storage", "queue", "notifications", "database"):
+    for name in ("storage", "queue", "notifications", "database", "identities"):
         assert f"{name}" in done.stdout
     assert "FAIL" not in done.stdout
     assert list(open_storage(s3_bucket.url, s3_bucket.settings).list()) == []  # probe removed
@@ -196,3 +193,18 @@ def _closed_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
+
+
+def test_agent_doctor_says_which_setting_to_fix_for_a_store_host_that_does_not_exist(
+        tmp_path: Path) -> None:
+    """GIVEN the agent's store endpoint on a host that does not exist THEN doctor fails the
+    storage check naming storage.endpoint_url (not "retry later", as for an outage)."""
+    env = dict(os.environ, ASPA_PATHS__VAR_DIR=str(tmp_path / "var"), COLUMNS="400",
+               ASPA_DELIVERY__STORAGE_URL="s3://aspa-exchange/prod",
+               ASPA_DELIVERY__STORAGE__ENDPOINT_URL="http://s3.invalid:9000",
+               ASPA_DELIVERY__STORAGE__MAX_ATTEMPTS="1")
+    done = subprocess.run([str(INGEST.with_name("aspa-agent")), "doctor"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=DEADLINE_S)
+    assert done.returncode == 3
+    (line,) = [line for line in done.stdout.splitlines() if "storage" in line]
+    assert "FAIL" in line and "does not exist; fix storage.endpoint_url" in line
