@@ -26,6 +26,7 @@ class RejectCode(StrEnum):
     ENCRYPTED_PDF = "encrypted_pdf"
     PDF_NO_PAGES = "pdf_no_pages"
     ALL_PAGES_BLANK = "all_pages_blank"
+    PAGE_ALL_BLACK = "page_all_black"
     TOO_MANY_PAGES = "too_many_pages"
     OCR_FAILED = "ocr_failed"
     EMPTY_FOLDER = "empty_folder"
@@ -77,6 +78,17 @@ REJECT_TEXTS: dict[RejectCode, tuple[str, str, str]] = {
         "Kaikki sivut olivat tyhjiä. Tarkista, että paperit ovat oikein päin syöttölaitteessa.",
         "Alla sidor var tomma. Kontrollera att papperen ligger rätt i matningen.",
         "Every page was blank. Check the papers face the right way in the feeder.",
+    ),
+    RejectCode.PAGE_ALL_BLACK: (
+        "Sivu oli kokonaan musta, joten sen sisältö ei tallentunut (skannerin kansi auki tai "
+        "skannerin vika). Tarkista skanneri ja skannaa asiakirja uudelleen; detail-rivi kertoo "
+        "sivun.",
+        "Sidan var helt svart, så dess innehåll kom inte med (skannerns lock öppet eller fel på "
+        "skannern). Kontrollera skannern och skanna dokumentet på nytt; raden detail anger "
+        "sidan.",
+        "A page was entirely black, so its content was not captured (scanner lid open or a "
+        "scanner fault). Check the scanner and scan the document again; the detail line names "
+        "the page.",
     ),
     RejectCode.TOO_MANY_PAGES: (
         "Asiakirjassa on liikaa sivuja yhdeksi lähetykseksi. Jaa se osiin.",

@@ -17,7 +17,7 @@ from typing import cast
 
 from PIL import Image
 from pypdf import PageObject, PdfReader
-from pypdf.generic import ContentStream, StreamObject
+from pypdf.generic import ContentStream, DictionaryObject, StreamObject
 
 from scanner_agent.errors import InputRejected, RejectCode
 
@@ -29,6 +29,7 @@ _IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 _HARMLESS_OPS = {b"q", b"Q", b"cm", b"Do", b"gs", b"w", b"J", b"j", b"M", b"d", b"ri", b"i"}
 _MASK_KEYS = ("/Decode", "/ImageMask", "/SMask", "/Mask")
 _COVERAGE = 0.98  # the image must cover this share of the page in both directions
+_MAX_CONTENT_BYTES = 4096  # a page drawing one image needs under 100
 
 
 def check_complete(path: Path) -> None:
@@ -48,7 +49,7 @@ def open_pdf(path: Path, *, max_pages: int | None) -> PdfReader:
     try:
         reader = PdfReader(path)
         encrypted = reader.is_encrypted
-        count = 0 if encrypted else len(reader.pages)
+        count = 0 if encrypted else _page_count(reader, max_pages)
     except Exception as exc:  # pypdf raises many types on malformed input; all mean "damaged"
         raise InputRejected(RejectCode.TRUNCATED,
                             f"PDF cannot be parsed: {type(exc).__name__}: {exc}") from None
@@ -59,6 +60,15 @@ def open_pdf(path: Path, *, max_pages: int | None) -> PdfReader:
     if max_pages is not None and count > max_pages:
         raise InputRejected(RejectCode.TOO_MANY_PAGES, f"{count} pages, at most {max_pages}")
     return reader
+
+
+def _page_count(reader: PdfReader, max_pages: int | None) -> int:
+    # The page tree's own count comes first: flattening a tree of thousands of pages costs
+    # memory for each, and a file over the limit is refused without it.
+    declared = cast(DictionaryObject, reader.root_object["/Pages"]).get("/Count", 0)
+    if max_pages is not None and isinstance(declared, int) and declared > max_pages:
+        return int(declared)
+    return len(reader.pages)
 
 
 def page_size_pt(page: PageObject) -> tuple[float, float]:
@@ -91,6 +101,14 @@ class EmbeddedImage:
 
 def full_page_image(page: PageObject) -> EmbeddedImage | None:
     """The page's scan image when the page is nothing but one image over the whole page."""
+    try:
+        return _full_page_image(page)
+    except Exception as exc:  # malformed or over pypdf's limits: let poppler have a go
+        log.info("page structure not read (%s); rasterising", type(exc).__name__)
+        return None
+
+
+def _full_page_image(page: PageObject) -> EmbeddedImage | None:
     found = _single_image(page)
     if found is None:
         return None
@@ -133,8 +151,8 @@ def _placement(page: PageObject, name: str) -> Matrix | None:
     """The matrix the image is drawn with, if the content is just ``q cm /name Do Q``."""
     ctm, stack, drawn = _IDENTITY, [], None
     contents = page.get_contents()
-    if contents is None:
-        return None
+    if contents is None or len(contents.get_data()) > _MAX_CONTENT_BYTES:
+        return None  # a scan's page says "q cm Do Q"; millions of operators cost gigabytes
     for operands, operator in ContentStream(contents, page.pdf).operations:
         if operator not in _HARMLESS_OPS:
             return None
@@ -169,7 +187,8 @@ def _covers_page(matrix: Matrix, page: PageObject) -> bool:
 def _decode(page: PageObject, xobject: StreamObject,
             size: tuple[int, int]) -> Image.Image | None:
     try:
-        image = _decode_flate_png(xobject, size) or page.images[0].image
+        image = (_decode_flate_png(xobject, size) or _decode_flate_raw(xobject, size)
+                 or _decode_dct(xobject, size) or _decode_other(page, xobject))
     except Exception as exc:  # an unsupported filter (JBIG2 without jbig2dec, JPX, ...)
         log.info("embedded image not decodable (%s); rasterising", type(exc).__name__)
         return None
@@ -185,12 +204,9 @@ def _decode_flate_png(xobject: StreamObject, size: tuple[int, int]) -> Image.Ima
     pypdf undoes PNG predictors in pure Python: 3 s for an A4 300 dpi page. The stream is
     exactly a PNG's IDAT data, so wrapping it in a PNG header lets libpng do it in ~50 ms.
     """
-    params = xobject.get("/DecodeParms")
-    params = params.get_object() if params is not None else {}
     colour = {"/DeviceGray": 0, "/DeviceRGB": 2}.get(str(xobject.get("/ColorSpace")))
     bits = int(cast(int, xobject.get("/BitsPerComponent", 8)))
-    predictor = int(cast(int, params.get("/Predictor", 1))) if isinstance(params, dict) else 0
-    if (xobject.get("/Filter") != "/FlateDecode" or predictor < 10 or colour is None
+    if (xobject.get("/Filter") != "/FlateDecode" or _predictor(xobject) < 10 or colour is None
             or bits not in (1, 8)):
         return None
     header = struct.pack(">IIBBBBB", *size, bits, colour, 0, 0, 0)
@@ -198,6 +214,50 @@ def _decode_flate_png(xobject: StreamObject, size: tuple[int, int]) -> Image.Ima
     png = (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", raw)
            + _chunk(b"IEND", b""))
     return Image.open(io.BytesIO(png), formats=["PNG"])
+
+
+def _decode_flate_raw(xobject: StreamObject, size: tuple[int, int]) -> Image.Image | None:
+    """Decode a Flate image without predictor, inflating no more than its pixels need.
+
+    pypdf inflates a whole stream (up to 75 MB) before looking at it: a stream declaring an
+    A4 page but inflating to gigabytes would cost that much for nothing.
+    """
+    mode = _raw_mode(xobject)
+    if xobject.get("/Filter") != "/FlateDecode" or _predictor(xobject) != 1 or mode is None:
+        return None
+    row = (size[0] * (1 if mode == "1" else len(mode)) * (1 if mode == "1" else 8) + 7) // 8
+    wanted = row * size[1]
+    data = zlib.decompressobj().decompress(xobject._data, wanted)
+    if len(data) < wanted:
+        return None
+    return Image.frombytes(mode, size, data)
+
+
+def _decode_dct(xobject: StreamObject, size: tuple[int, int]) -> Image.Image | None:
+    """A JPEG image as Pillow reads it, refused unread when its own header says another size."""
+    if xobject.get("/Filter") != "/DCTDecode":
+        return None
+    image = Image.open(io.BytesIO(xobject._data), formats=["JPEG"])
+    return image if image.size == size else None
+
+
+def _decode_other(page: PageObject, xobject: StreamObject) -> Image.Image | None:
+    if xobject.get("/Filter") in ("/FlateDecode", "/DCTDecode"):
+        return None  # one the bounded decoders above would not take: poppler renders it
+    return page.images[0].image
+
+
+def _raw_mode(xobject: StreamObject) -> str | None:
+    colour = str(xobject.get("/ColorSpace"))
+    bits = int(cast(int, xobject.get("/BitsPerComponent", 8)))
+    return {("/DeviceGray", 1): "1", ("/DeviceGray", 8): "L",
+            ("/DeviceRGB", 8): "RGB"}.get((colour, bits))
+
+
+def _predictor(xobject: StreamObject) -> int:
+    params = xobject.get("/DecodeParms")
+    params = params.get_object() if params is not None else {}
+    return int(cast(int, params.get("/Predictor", 1))) if isinstance(params, dict) else 0
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

@@ -11,6 +11,7 @@ the OCR of page 1 is already running.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ from scanner_agent.release import describe_sources, release
 from scanner_agent.searchable_pdf import build_document_pdf
 
 log = logging.getLogger(__name__)
+
+IN_FLIGHT_BYTES = 96 << 20  # decoded pages waiting for a page worker, at most (one more if larger)
 
 
 @dataclass
@@ -90,37 +93,48 @@ def process_job(job: IntakeJob, agent: Agent) -> Outcome:
 
 def make_bundle(documents: Iterable[SourceDocument], handover: Handover, agent: Agent,
                 bundle_id: str | None = None) -> Bundle:
-    """Read every document, find the customer, and build the bundle (not yet durable)."""
+    """Read every document, find the customer, and build the bundle (not yet durable).
+
+    A file whose every page is blank (a back page scanned as a file of its own) is dropped
+    and named in a warning of the document before it; only a job with no page left at all is
+    rejected as blank.
+    """
     results: list[DocumentResult] = []
+    blank_files: list[tuple[int, str]] = []  # (documents read before it, its name)
     form_pages: list[OcrPage] = []
     other_pages: list[OcrPage] = []
     for name, raw_pages in documents:
-        result, pages = read_document(name, raw_pages, agent)
+        read = read_document(name, raw_pages, agent)
+        if read is None:
+            blank_files.append((len(results), name))
+            continue
+        result, pages = read
         results.append(result)
         (form_pages if result.classification.kind == "form" else other_pages).extend(pages)
+    if not results:
+        raise InputRejected(RejectCode.ALL_PAGES_BLANK, f"{len(blank_files)} files")
+    for position, name in blank_files:
+        results[max(position - 1, 0)].warnings.append(
+            f"blank_file_dropped:{public_name(name, max_bytes=160)}")
     # The customer is the one on the application; attachments may name others (a landlord).
     hetu = find_hetu(form_pages + other_pages, agent.config.ocr).code
     return build_bundle(results, handover, hetu, agent.classifier.version, bundle_id=bundle_id)
 
 
 def read_document(name: str, raw_pages: Iterable[RawPage],
-                  agent: Agent) -> tuple[DocumentResult, list[OcrPage]]:
-    """prepare → ocr → searchable PDF → classify, for the pages of one document."""
-    pending: list[tuple[int, Future[OcrPage | None]]] = [
-        (raw.number, agent.pool.submit(_prepare_and_read, raw, agent.config))
-        for raw in raw_pages  # a generator from SANE: each page is submitted as it lands
-    ]
+                  agent: Agent) -> tuple[DocumentResult, list[OcrPage]] | None:
+    """prepare → ocr → searchable PDF → classify, for the pages of one document; None when
+    every page is blank."""
     pages: list[OcrPage] = []
     dropped: list[int] = []
-    for number, future in pending:
-        page = future.result()
+    for number, page in _read_pages(raw_pages, agent):
         if page is None:
             dropped.append(number)
         else:
             pages.append(page)
     if not pages:
-        raise InputRejected(RejectCode.ALL_PAGES_BLANK,
-                            f"{public_name(name)}: {len(dropped)} pages")
+        log.info("%s: all %d pages blank; file dropped", public_name(name), len(dropped))
+        return None
     text = DocumentText(tuple(p.page_text() for p in pages))
     classification = agent.classifier.classify(text)
     warnings = sorted({w for p in pages for w in p.warnings})
@@ -133,6 +147,35 @@ def summary_line(bundle: Bundle) -> str:
     docs = bundle.manifest["documents"]
     kinds = ", ".join(d["form_code"] or d["kind"] for d in docs)
     return f"{len(docs)} documents ({kinds}), hetu {mask(bundle.manifest['customer']['hetu'])}"
+
+
+def _read_pages(raw_pages: Iterable[RawPage],
+                agent: Agent) -> Iterator[tuple[int, OcrPage | None]]:
+    """Each page prepared and read in the pool as it arrives, results in page order.
+
+    A generator from SANE submits each page as it lands. Pages decoded faster than they are
+    read wait in memory, so decoding pauses while over ``IN_FLIGHT_BYTES`` wait: a 200-frame
+    TIFF decoded ahead of its OCR held 1.7 GB.
+    """
+    pending: deque[tuple[int, int, Future[OcrPage | None]]] = deque()
+    waiting = 0
+    try:
+        for raw in raw_pages:
+            size = raw.image.width * raw.image.height * len(raw.image.getbands())
+            pending.append((raw.number, size,
+                            agent.pool.submit(_prepare_and_read, raw, agent.config)))
+            waiting += size
+            del raw
+            while waiting > IN_FLIGHT_BYTES:
+                number, size, future = pending.popleft()
+                waiting -= size
+                yield number, future.result()
+        while pending:
+            number, _, future = pending.popleft()
+            yield number, future.result()
+    finally:
+        for _, _, future in pending:
+            future.cancel()
 
 
 def _prepare_and_read(raw: RawPage, config: AgentConfig) -> OcrPage | None:

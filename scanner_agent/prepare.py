@@ -1,5 +1,13 @@
 """Make a raw page ready for OCR: greyscale, known resolution, even light, upright — or drop it
-as blank."""
+as blank.
+
+A page is blank when almost nothing on it differs from its paper. A page whose "paper" is dark
+is never blank: with something on it (a negative scan, a sheet on the glass with the lid open)
+it is kept with a ``dark_page`` warning; with nothing on it (solid black) the scanner lost the
+page — lid open on an empty glass, a lamp fault — and the job is rejected as
+``page_all_black``, so the clerk scans again while the paper is still at hand instead of Kela
+receiving a black page or nothing.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +16,9 @@ import logging
 import numpy as np
 from PIL import Image, ImageFilter
 
+from aspa_contract.names import public_name
 from scanner_agent.config import OcrSettings, PrepareSettings
-from scanner_agent.errors import InputRejected
+from scanner_agent.errors import InputRejected, RejectCode
 from scanner_agent.pages import PreparedPage, RawPage
 from scanner_agent.tesseract import run_tesseract
 
@@ -19,7 +28,8 @@ A4_LONG_SIDE_IN = 297 / 25.4
 COMMON_DPI = (100, 150, 200, 240, 300, 400, 600)
 BLANK_CHECK_DPI = 75  # ink share is measured on a copy this coarse: dust specks average away
 BLANK_MARGIN_MM = 16.0  # scanner edges, shadows and punched holes (≤ 15 mm in) are ignored
-INK_CONTRAST = 80  # a pixel is ink when it is this much darker than the paper
+INK_CONTRAST = 80  # a pixel is ink when it differs this much from the paper
+DARK_PAPER = 96  # paper (the page's median) darker than this is no paper: black or negative
 LIGHT_DPI = 10  # paper brightness is estimated on a copy this coarse
 LIGHT_WINDOW_PX = 5  # max filter on that copy (≈ 13 mm): wider than any glyph or ruled line
 
@@ -28,10 +38,16 @@ def prepare_page(raw: RawPage, settings: PrepareSettings, ocr: OcrSettings) -> P
     """Greyscale, dpi-tagged, upright copy of ``raw``; None when the page is blank."""
     image = to_gray(raw.image)
     dpi = raw.dpi or infer_dpi(image.size)
-    if ink_share(image, dpi) < settings.blank_ink_ratio:
+    paper, ink = look_at(image, dpi)
+    if paper < DARK_PAPER and ink < settings.blank_ink_ratio:
+        where = f"page {raw.number}" + (f" of {public_name(raw.source)}" if raw.source else "")
+        raise InputRejected(RejectCode.PAGE_ALL_BLACK, f"{where} is solid black")
+    if ink < settings.blank_ink_ratio:
         log.info("page %d is blank; dropped", raw.number)
         return None
     warnings = [f"low_resolution:{dpi}dpi"] if dpi < settings.min_dpi else []
+    if paper < DARK_PAPER:
+        warnings.append("dark_page")
     image = even_out_light(image, dpi, settings.max_light_spread)
     rotation = detect_rotation(image, dpi, settings, ocr)
     if rotation:
@@ -64,7 +80,14 @@ def infer_dpi(size: tuple[int, int]) -> int:
 
 
 def ink_share(image: Image.Image, dpi: int) -> float:
-    """Share of clearly dark pixels inside the page margins, on a coarse (≈75 dpi) copy."""
+    """Share of pixels clearly unlike the paper inside the page margins (≈75 dpi copy)."""
+    return look_at(image, dpi)[1]
+
+
+def look_at(image: Image.Image, dpi: int) -> tuple[float, float]:
+    """The page's paper brightness (0..255) and its ink share, inside the margins on a coarse
+    (≈75 dpi) copy. Ink is what differs from the paper either way: dark on white paper,
+    light on black."""
     factor = max(1, round(dpi / BLANK_CHECK_DPI))
     small = np.asarray(image.reduce(factor) if factor > 1 else image, dtype=np.int16)
     margin = round(BLANK_MARGIN_MM / 25.4 * dpi / factor)
@@ -73,7 +96,7 @@ def ink_share(image: Image.Image, dpi: int) -> float:
         margin = 0
     inner = small[margin:height - margin, margin:width - margin]
     paper = float(np.median(inner))  # grey recycled paper is paper too
-    return float(np.mean(inner < paper - INK_CONTRAST))
+    return paper, float(np.mean(np.abs(inner - paper) > INK_CONTRAST))
 
 
 def even_out_light(image: Image.Image, dpi: int, max_spread: int) -> Image.Image:

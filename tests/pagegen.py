@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 A4_MM = (210.0, 297.0)
@@ -76,4 +76,18 @@ def form_like_page(*, dpi: int = 300, body_lines: int = 12) -> Image.Image:
     draw.text((round(150 * mm), round(14 * mm)), "TO 1", fill=0, font=font(18, dpi, bold=True))
     draw.text((round(25 * mm), round(280 * mm)), "TO 1 01.24   www.kela.fi   Sivu 1 (2)",
               fill=0, font=font(9, dpi))
+    return page
+
+
+def negative_page(*, dpi: int = 300) -> Image.Image:
+    """A form page scanned as a negative: white text on black paper."""
+    return ImageOps.invert(form_like_page(dpi=dpi))
+
+
+def sheet_on_open_lid(*, dpi: int = 300) -> Image.Image:
+    """A4 scanned with the lid open: black all round an A6 sheet of text in its middle."""
+    page = Image.new("L", a4_size(dpi), 0)
+    sheet = text_page(SAMPLE_LINES[:3], dpi=dpi, size_pt=10).crop(
+        (0, 0, round(105 / 25.4 * dpi), round(148 / 25.4 * dpi)))
+    page.paste(sheet, ((page.width - sheet.width) // 2, (page.height - sheet.height) // 2))
     return page

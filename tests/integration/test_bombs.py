@@ -1,0 +1,76 @@
+"""A memory bomb of any kind is refused with its reason inside the agent's memory budget.
+
+GIVEN small files that decode to gigabytes (1000-frame TIFFs, headers claiming huge sizes, a
+      2 GiB deflate stream in a PNG or a PDF image, a 400 MiB inline image, a giant MediaBox,
+      a huge TIFF tile, 5000 PDF pages)
+WHEN the real agent reads each one in a process of its own (`aspa-agent bundle`; and the
+     watching `aspa-agent run`, whose readiness probe once decoded every frame)
+THEN each ends in its reject code, and the process's peak RSS (with its children: pdftoppm,
+     tesseract) stays within BUDGET_MB of an idle agent's.
+
+This is a budget check, not a timing one: a process past the budget plus a margin is killed,
+so a regression fails fast instead of taking the machine down.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.agent_memory import run_agent
+from tests.badfiles import BOMBS, tiff_of_blank_frames
+
+pytestmark = pytest.mark.integration
+BUDGET_MB = 300  # the agent's memory budget above idle
+
+
+@pytest.fixture(scope="module")
+def idle_mb(tmp_path_factory: pytest.TempPathFactory) -> float:
+    """Peak RSS of the agent doing nothing but start (imports, classifier) and refuse a folder."""
+    root = tmp_path_factory.mktemp("idle")
+    empty = root / "empty"
+    empty.mkdir()
+    measured = run_agent(["bundle", str(empty), "--out", str(root)], root / "var")
+    assert "empty_folder" in measured.stdout, measured.stderr
+    return measured.peak_mb
+
+
+@pytest.mark.parametrize("name", sorted(BOMBS))
+def test_bomb_is_refused_with_its_reason_within_the_memory_budget(
+        name: str, idle_mb: float, tmp_path: Path) -> None:
+    make, code = BOMBS[name]
+    bomb = make(tmp_path / name)
+
+    measured = run_agent(["bundle", str(bomb), "--out", str(tmp_path)], tmp_path / "var",
+                         kill_above_mb=idle_mb + BUDGET_MB + 200)
+
+    assert not measured.killed, f"{name}: past {idle_mb + BUDGET_MB + 200:.0f} MB, killed"
+    assert measured.returncode == 1, measured.stderr[-2000:]
+    [rejected] = json.loads(measured.stdout)["rejected"]
+    assert rejected["code"] == code
+    assert measured.peak_mb <= idle_mb + BUDGET_MB, (
+        f"{name}: peak {measured.peak_mb:.0f} MB, idle {idle_mb:.0f} MB")
+
+
+def test_watching_agent_quarantines_a_1000_frame_tiff_within_the_memory_budget(
+        idle_mb: float, tmp_path: Path) -> None:
+    """The readiness probe counts frames from the headers instead of decoding them all."""
+    var = tmp_path / "var"
+    (var / "inbox").mkdir(parents=True)
+    tiff_of_blank_frames(var / "inbox" / "frames.tif")
+    quarantine = var / "quarantine"
+
+    def quarantined() -> bool:
+        return quarantine.is_dir() and any(p.name.endswith(".reason.txt")
+                                           for p in quarantine.iterdir())
+
+    measured = run_agent(["run"], var, kill_above_mb=idle_mb + BUDGET_MB + 200, timeout_s=240,
+                         stop_when=quarantined)
+
+    assert not measured.killed, measured.stderr[-2000:]
+    [reason] = quarantine.glob("*.reason.txt")
+    assert "code: too_many_pages" in reason.read_text()
+    assert measured.peak_mb <= idle_mb + BUDGET_MB, (
+        f"peak {measured.peak_mb:.0f} MB, idle {idle_mb:.0f} MB")
