@@ -14,8 +14,7 @@ from scanner_agent.bundle import Bundle, Handover
 from scanner_agent.config import AgentConfig
 from scanner_agent.decode import decode_file
 from scanner_agent.errors import InputRejected, RejectCode
-from scanner_agent.intake.entries import folder_snapshot
-from scanner_agent.intake.refusal import refusal
+from scanner_agent.intake.folder import folder_documents
 from scanner_agent.pipeline import Agent, SourceDocument, make_bundle
 
 
@@ -61,22 +60,12 @@ def _documents(path: Path, config: AgentConfig) -> list[SourceDocument]:
     if not path.exists():
         raise InputRejected(RejectCode.UNREADABLE_IMAGE,
                             f"{public_name(path)}: no such file or folder")
-    files = _folder_documents(path) if path.is_dir() else (path,)
+    files = folder_documents(path) if path.is_dir() else (path,)
     if not files:
-        raise InputRejected(RejectCode.EMPTY_FOLDER, path.name)
+        raise InputRejected(RejectCode.EMPTY_FOLDER, public_name(path))
     limits = {"max_pixels": config.prepare.max_pixels,
               "max_pages": config.prepare.max_pages_per_document}
     return [(f.name, decode_file(f, **limits)) for f in files]
-
-
-def _folder_documents(folder: Path) -> tuple[Path, ...]:
-    # The same rules as the inbox: links and pipes are never opened, and a folder with more
-    # documents than one bundle may hold is refused before any page is read.
-    snap = folder_snapshot(folder)
-    refused = refusal(snap)
-    if refused is not None:
-        raise refused
-    return snap.documents
 
 
 def _handover(path: Path, config: AgentConfig) -> Handover:

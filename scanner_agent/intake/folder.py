@@ -181,8 +181,14 @@ class FolderWatcher:
 
 def folder_documents(folder: Path) -> tuple[Path, ...]:
     """The pages of a job folder as the watcher would hand them over: its accepted files (in
-    nested folders too), junk and the ``.done`` marker skipped, in natural name order."""
-    return folder_snapshot(folder).documents
+    nested folders too), junk and the ``.done`` marker skipped, in natural name order.
+
+    Raises :class:`InputRejected` for a folder the watcher would refuse unread (a link, a pipe,
+    more documents than a bundle may hold)."""
+    job = intake_job(folder_snapshot(folder))
+    if job.refused is not None:
+        raise job.refused
+    return job.documents
 
 
 def intake_job(snap: EntrySnapshot) -> IntakeJob:

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from scanner_agent.config import IntakeSettings
-from scanner_agent.errors import RejectCode
-from scanner_agent.intake.folder import FolderWatcher, IntakeJob
+from scanner_agent.errors import InputRejected, RejectCode
+from scanner_agent.intake.folder import FolderWatcher, IntakeJob, folder_documents
 from scanner_agent.intake.refusal import MAX_DOCUMENTS
+from tests.fifos import release_blocked_readers
 
 QUIET = 2.0
 PAGE = b"scan data <eof>"
@@ -57,7 +58,7 @@ def watcher(inbox: Path, clock: Clock, probe: ReadingProbe) -> FolderWatcher:
     return FolderWatcher(inbox, settings, probe=probe, clock=clock)
 
 
-def settle(watcher: FolderWatcher, clock: Clock) -> dict[str, IntakeJob]:
+def settle(watcher: FolderWatcher, clock: Clock, inbox: Path) -> dict[str, IntakeJob]:
     """Two passes a quiet period apart, as the running watcher makes them; jobs by root name.
 
     Each pass runs in a thread with a time limit, so a pass that blocks fails the test instead
@@ -65,11 +66,11 @@ def settle(watcher: FolderWatcher, clock: Clock) -> dict[str, IntakeJob]:
     jobs: dict[str, IntakeJob] = {}
     for _ in range(2):
         done: list[list[IntakeJob]] = []
-        thread = threading.Thread(target=lambda: done.append(watcher.scan_once()), daemon=True)
+        thread = threading.Thread(target=_pass_into, args=(watcher, done), daemon=True)
         thread.start()
         thread.join(timeout=10)
         if thread.is_alive():
-            _unblock_fifos(watcher)
+            release_blocked_readers(inbox)
             pytest.fail("a readiness pass blocked")
         assert done, "the readiness pass raised"
         jobs.update((job.root.name, job) for job in done[0])
@@ -77,15 +78,8 @@ def settle(watcher: FolderWatcher, clock: Clock) -> dict[str, IntakeJob]:
     return jobs
 
 
-def _unblock_fifos(watcher: FolderWatcher) -> None:
-    # Give a reader stuck in open() a writer, so a failing test ends instead of hanging.
-    inbox: Path = watcher._inbox  # noqa: SLF001 - test cleanup only
-    for dirpath, _, filenames in os.walk(inbox):
-        for name in filenames:
-            try:
-                os.close(os.open(os.path.join(dirpath, name), os.O_WRONLY | os.O_NONBLOCK))
-            except OSError:
-                pass
+def _pass_into(watcher: FolderWatcher, done: list[list[IntakeJob]]) -> None:
+    done.append(watcher.scan_once())
 
 
 def test_a_symlink_loop_neither_stops_the_pass_nor_hides_the_good_file(
@@ -94,7 +88,7 @@ def test_a_symlink_loop_neither_stops_the_pass_nor_hides_the_good_file(
     (inbox / "ping").symlink_to("pong")
     (inbox / "pong").symlink_to("ping")
     (inbox / "good.png").write_bytes(PAGE)
-    jobs = settle(watcher, clock)
+    jobs = settle(watcher, clock, inbox)
     assert jobs["good.png"].refused is None
     for name in ("loop", "ping", "pong"):
         refused = jobs[name].refused
@@ -113,7 +107,7 @@ def test_a_link_to_a_folder_outside_the_inbox_is_refused_and_never_walked(
     (inbox / "job" / "p1.png").write_bytes(PAGE)
     (inbox / "job" / "p2.png").symlink_to(outside / "secret.png")
     (inbox / "job" / ".done").touch()
-    jobs = settle(watcher, clock)
+    jobs = settle(watcher, clock, inbox)
     for name in ("visit", "job"):
         refused = jobs[name].refused
         assert refused is not None and refused.code is RejectCode.NOT_A_REGULAR_FILE
@@ -130,7 +124,7 @@ def test_a_fifo_in_a_job_folder_or_the_inbox_is_never_opened(
     (inbox / "job" / ".done").touch()
     os.mkfifo(inbox / "pipe.png")
     (inbox / "good.png").write_bytes(PAGE)
-    jobs = settle(watcher, clock)
+    jobs = settle(watcher, clock, inbox)
     for name in ("job", "pipe.png"):
         refused = jobs[name].refused
         assert refused is not None and refused.code is RejectCode.NOT_A_REGULAR_FILE
@@ -144,7 +138,7 @@ def test_a_folder_with_more_documents_than_a_bundle_holds_is_refused_before_any_
     big.mkdir()
     for number in range(MAX_DOCUMENTS + 1):
         (big / f"p{number}.png").write_bytes(PAGE)
-    jobs = settle(watcher, clock)
+    jobs = settle(watcher, clock, inbox)
     refused = jobs["big"].refused
     assert refused is not None and refused.code is RejectCode.TOO_MANY_DOCUMENTS
     assert f"{MAX_DOCUMENTS + 1} documents" in refused.detail
@@ -156,7 +150,7 @@ def test_a_non_utf8_name_is_handed_over_under_its_public_name(
     raw = os.path.join(os.fsencode(inbox), b"bad_\xff\xfe_name.png")
     with open(raw, "wb") as handle:
         handle.write(PAGE)
-    [job] = settle(watcher, clock).values()
+    [job] = settle(watcher, clock, inbox).values()
     assert job.name == "bad_\\xff\\xfe_name.png" and os.fsencode(job.root) == raw
     job.name.encode("utf-8")
 
@@ -166,6 +160,17 @@ def test_names_inside_a_refused_folder_are_public_in_its_reason(
     (inbox / "job").mkdir()
     (inbox / "job" / "scan010594Y9032b.png").symlink_to("nowhere")
     (inbox / "job" / ".done").touch()
-    refused = settle(watcher, clock)["job"].refused
+    refused = settle(watcher, clock, inbox)["job"].refused
     assert refused is not None and "9032" not in refused.reason_text()
     assert "scan010594Y***2b.png (symbolic link)" in refused.detail
+
+
+def test_aspa_agent_bundle_refuses_a_folder_the_watcher_would_refuse(inbox: Path) -> None:
+    """`aspa-agent bundle FOLDER` lists the folder's pages the watcher's way: a pipe in it is
+    refused before anything is opened."""
+    (inbox / "job").mkdir()
+    (inbox / "job" / "p1.png").write_bytes(PAGE)
+    os.mkfifo(inbox / "job" / "p2.png")
+    with pytest.raises(InputRejected) as refused:
+        folder_documents(inbox / "job")
+    assert refused.value.code is RejectCode.NOT_A_REGULAR_FILE
