@@ -46,7 +46,13 @@ from ingest.settings import IngestConfig, SqsSettings
 from scanner_agent.config import AgentConfig, load_config
 from scanner_agent.delivery import delivery_status
 from tests.agent_runner import running_agent
-from tests.exchange import notify_queue, running_worker
+from tests.exchange import (
+    agent_sealing,
+    ingest_sealing,
+    notify_queue,
+    running_worker,
+    trust_test_keys,
+)
 from tests.postgres import ADMIN_URL, fresh_database
 from tests.s3server import REGION, MotoServer, S3Bucket, create_bucket
 
@@ -221,8 +227,10 @@ def flow(moto_server: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> I
     create_bucket(moto_server, bucket.name)
     queue_url = notify_queue(moto_server, bucket, f"{bucket.name}-events")
     with fresh_database(ADMIN_URL, "aspa_privacy") as db_url:
+        trust_test_keys(db_url)
         ingest = IngestConfig(
             storage_url=bucket.url, storage=bucket.settings, db_url=db_url,
+            sealing=ingest_sealing(tmp / "kela-keys"),
             queue_url=queue_url, reconcile_interval_s=2.0,
             sqs=SqsSettings(endpoint_url=moto_server.endpoint_url, region=REGION,
                             wait_time_s=1, visibility_timeout_s=30))
@@ -231,7 +239,7 @@ def flow(moto_server: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> I
             intake__quiet_s=0.3, intake__folder_quiet_s=1.0, intake__undecodable_grace_s=1.0,
             delivery__storage_url=bucket.url, delivery__storage=bucket.settings,
             delivery__outbox_poll_s=0.2, delivery__receipt_poll_s=0.5,
-            delivery__backoff_base_s=0.2)
+            delivery__backoff_base_s=0.2, **agent_sealing(tmp / "var", POINT))
         evidence = Evidence()
         with debug_logs() as (text_log, json_log):
             agent.paths.inbox.mkdir(parents=True, exist_ok=True)

@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 from ingest.db import make_engine
 from ingest.db.models import BundleException, Case
 from scanner_agent.delivery_log import DeliveryLog, State
-from tests.exchange import Exchange, running_worker
+from tests.exchange import Exchange, agent_sealing, running_worker
 from tests.faults.ledger import Ledger
 from tests.faults.processes import Children, children
 from tests.faults.workload import drop_input, render_pages
@@ -46,13 +46,16 @@ INPUTS_PER_ROUND = (6, 8)
 LIFE_S = (0.5, 10.0)  # how long the agent runs before a kill, drawn uniformly
 DRAIN_S = 600.0  # a guard against a hung test, never a measurement
 AGENT_LOG = "agent.log"
+POINT = "hki-kallio"
 
 
 def agent_env(var: Path, exchange: Exchange) -> dict[str, str]:
-    """`aspa-agent run` on ``var`` delivering to the exchange's bucket, polling briskly."""
-    return {
+    """`aspa-agent run` on ``var`` delivering to the exchange's bucket, polling briskly, sealing
+    with its point's test key to the test Kela key."""
+    sealing = agent_sealing(var, POINT)
+    return {"ASPA_" + key.upper(): str(value) for key, value in sealing.items()} | {
         "ASPA_PATHS__VAR_DIR": str(var),
-        "ASPA_POINT__POINT_ID": "hki-kallio",
+        "ASPA_POINT__POINT_ID": POINT,
         "ASPA_INTAKE__QUIET_S": "0.3",
         "ASPA_INTAKE__FOLDER_QUIET_S": "1.0",
         "ASPA_INTAKE__UNDECODABLE_GRACE_S": "1.0",

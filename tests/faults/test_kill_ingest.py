@@ -1,7 +1,8 @@
 """kill -9 of ingest workers at random instants while bundles keep arriving.
 
 GIVEN two `aspa-ingest run` processes (two worker threads each) on one SQS queue and one
-      PostgreSQL database, and bundles uploaded a few at a time as agents do
+      PostgreSQL database (migrated, the test points' keys trusted), and sealed bundles
+      uploaded a few at a time as agents do
 WHEN a random one of them is SIGKILLed after a random time, again and again, and restarted
 THEN after every restart no bundle has two cases, every receipt names the case the register
      holds, and every uploaded bundle is still in incoming/, archived or registered; once the
@@ -28,9 +29,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from aspa_contract.layout import incoming_key
 from aspa_contract.storage import Storage
-from ingest.db import make_engine, upgrade_database
+from ingest.db import make_engine
 from ingest.db.models import BundleException, Case
-from tests.bundles import valid_bundle
+from tests.bundles import seal, valid_bundle
 from tests.exchange import Exchange
 from tests.faults.processes import Children, children
 from tests.s3server import REGION
@@ -53,6 +54,7 @@ def ingest_env(exchange: Exchange) -> dict[str, str]:
         "ASPA_INGEST_STORAGE__REGION": REGION,
         "ASPA_INGEST_STORAGE__ADDRESSING_STYLE": "path",
         "ASPA_INGEST_DB_URL": exchange.config.db_url,
+        "ASPA_INGEST_SEALING__IDENTITIES_DIR": str(exchange.config.sealing.identities_dir),
         "ASPA_INGEST_QUEUE_URL": exchange.queue_url,
         "ASPA_INGEST_SQS__ENDPOINT_URL": exchange.server.endpoint_url,
         "ASPA_INGEST_SQS__REGION": REGION,
@@ -64,12 +66,14 @@ def ingest_env(exchange: Exchange) -> dict[str, str]:
 
 
 def upload(store: Storage, rng: random.Random, count: int) -> set[str]:
-    """``count`` valid bundles from random points, as agents upload them."""
+    """``count`` valid bundles from random points, sealed and uploaded as agents do."""
     made = set()
     for _ in range(count):
         point = rng.choice(POINTS)
         bundle_id, data = valid_bundle(point, documents=rng.randint(1, 3))
-        assert store.put_new(incoming_key(point, bundle_id), data)
+        sealed = seal(point, bundle_id, data)
+        assert store.put_new(incoming_key(point, bundle_id), sealed.data,
+                             metadata=sealed.metadata)
         made.add(bundle_id)
     return made
 
@@ -134,7 +138,6 @@ def wait_until(what: str, condition: Callable[[], bool], kids: Children,
 def test_kill_9_of_ingest_workers_at_random_instants_registers_each_bundle_once(
         tmp_path: Path, exchange: Exchange, rng: random.Random, long_faults: bool) -> None:
     db_url = exchange.config.db_url
-    upgrade_database(db_url)  # as deployment does before starting workers
     env = ingest_env(exchange)
     store = exchange.store
     target = LONG_KILLS if long_faults else SHORT_KILLS
