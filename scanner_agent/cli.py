@@ -108,10 +108,11 @@ def status(config: ConfigOpt = None,
 @app.command()
 def doctor(config: ConfigOpt = None) -> None:
     """Check tesseract and its languages, the scanner, the folders and the config."""
+    from aspa_contract.checks import print_checks
     from scanner_agent.doctor import run_checks
 
     cfg = _config(config)
-    problems = report.doctor_table(run_checks(cfg))
+    problems = print_checks(run_checks(cfg))
     if problems:
         raise typer.Exit(3)
 

@@ -11,8 +11,6 @@ from scanner_agent.config import AgentConfig
 from scanner_agent.intake.sane_source import check_scanner
 from scanner_agent.ocr import check_tesseract
 
-__all__ = ["Check", "run_checks"]
-
 
 def run_checks(config: AgentConfig) -> list[Check]:
     """Config validity is implied: ``config`` was loaded, or we never got here."""

@@ -10,7 +10,6 @@ from rich.table import Table
 
 from aspa_contract.logs import setup_logging
 from aspa_contract.names import public_name
-from scanner_agent.doctor import Check
 from scanner_agent.pipeline import Outcome, summary_line
 
 console = Console(stderr=True)
@@ -42,21 +41,6 @@ def status_table(facts: dict[str, Any]) -> None:
             bundles.add_row(entry["bundle_id"], entry["state"], str(entry["attempts"]),
                             _age(entry["age_s"]), entry.get("case_ref") or "")
         Console().print(bundles)
-
-
-def doctor_table(checks: list[Check]) -> int:
-    """Print the checks; return how many required ones failed."""
-    table = Table("check", "result")
-    failed = 0
-    for check in checks:
-        if check.ok:
-            table.add_row(check.name, "[green]ok[/]")
-            continue
-        failed += int(check.required)
-        label = "[red]FAIL[/]" if check.required else "[yellow]warn[/]"
-        table.add_row(check.name, label + " " + "; ".join(check.problems))
-    Console().print(table)
-    return failed
 
 
 def _age(seconds: float) -> str:
