@@ -37,6 +37,7 @@ from ingest.db import (
     upgrade_database,
 )
 from ingest.errors import IngestError
+from ingest.keys_cli import keys_app
 from ingest.settings import IngestConfig, IngestConfigError, load_ingest_config
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -47,6 +48,7 @@ exceptions_app = typer.Typer(no_args_is_help=True, help="Bundles that could not 
 app.add_typer(db_app, name="db")
 app.add_typer(cases_app, name="cases")
 app.add_typer(exceptions_app, name="exceptions")
+app.add_typer(keys_app, name="keys")
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 # Exit codes by error class; the first match wins, so subclasses come first.

@@ -15,9 +15,11 @@ from classifiers.errors import AdminError
 from scanner_agent import report
 from scanner_agent.config import AgentConfig, load_config
 from scanner_agent.errors import AgentError, ConfigError, InputRejected
+from scanner_agent.keys_cli import keys_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="ASPA capture agent: scanned pages → verified case bundles.")
+app.add_typer(keys_app, name="keys")
 log = logging.getLogger("aspa-agent")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="agent.toml to read.")]

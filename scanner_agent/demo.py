@@ -5,6 +5,8 @@ Storage is a local folder (``var/store``, the ``file:`` backend) and the case re
 dropped into the inbox as a network scanner would; each becomes a bundle, is delivered, is
 registered as a pending case, and its receipt comes back to the agent, which then deletes its
 local copies. Keeps watching (printing each new case) until Ctrl-C, unless ``--once``.
+Bundles travel sealed, as in production: the demo makes (once, under ``var/keys``) the point's
+signing key and a stand-in for Kela's identity, and registers the point's key with its ingest.
 
 This is the only place where the agent starts the ingest: a convenience for trying it out.
 """
@@ -24,10 +26,13 @@ from rich.console import Console
 from rich.table import Table
 
 from aspa_contract.hetu import mask
+from aspa_contract.keys import create_identity, create_signing_key, load_identities
 from classifiers.catalogue import load_catalogue
 from classifiers.loading import load_classifier
 from classifiers.synth import render_attachment, render_form
-from ingest.settings import load_ingest_config
+from ingest.db import make_engine, upgrade_database
+from ingest.keyring import add_point_key
+from ingest.settings import IngestConfig, load_ingest_config
 from ingest.worker import run_workers
 from scanner_agent.config import AgentConfig
 from scanner_agent.delivery import delivery_status
@@ -43,6 +48,8 @@ WAIT_S = 600.0
 def run_demo(config: AgentConfig, once: bool) -> list[Outcome]:
     """Start ingest and agent, drop the samples, show them become cases; then watch on."""
     config = _with_local_delivery(config)
+    ingest = _ingest_config(config)
+    config = _with_demo_keys(config, ingest)
     outcomes: list[Outcome] = []
     stop = threading.Event()
     service = Service(config, load_classifier(config.classifier.catalogue,
@@ -50,7 +57,7 @@ def run_demo(config: AgentConfig, once: bool) -> list[Outcome]:
                       on_outcome=outcomes.append, stop_event=stop)
     service.make_folders()
     threads = [threading.Thread(target=service.run, name="agent"),
-               threading.Thread(target=run_workers, args=(_ingest_config(config), stop),
+               threading.Thread(target=run_workers, args=(ingest, stop),
                                 name="ingest")]
     for thread in threads:
         thread.start()
@@ -121,10 +128,28 @@ def _with_local_delivery(config: AgentConfig) -> AgentConfig:
     return config.model_copy(update={"delivery": delivery})
 
 
-def _ingest_config(config: AgentConfig) -> Any:
+def _ingest_config(config: AgentConfig) -> IngestConfig:
     var = config.paths.var_dir
     return load_ingest_config(None, storage_url=config.delivery.storage_url,
-                              db_url=f"sqlite:///{var / 'ingest.db'}", reconcile_interval_s=1.0)
+                              db_url=f"sqlite:///{var / 'ingest.db'}", reconcile_interval_s=1.0,
+                              sealing__identities_dir=var / "keys" / "ingest")
+
+
+def _with_demo_keys(config: AgentConfig, ingest: IngestConfig) -> AgentConfig:
+    """The point's signing key and the demo ingest's identity (each made once, kept after),
+    the point's key registered with the ingest, and the agent sealing to that identity."""
+    folder = ingest.sealing.identities_dir
+    identities = load_identities(folder) or {"new": create_identity(folder)}
+    kela = sorted(identities.values(), key=lambda identity: str(identity.path))[-1]
+    signing = create_signing_key(config.signing_key_path)
+    upgrade_database(ingest.db_url)
+    engine = make_engine(ingest.db_url)
+    try:
+        add_point_key(engine, config.point.point_id, signing.public_text)
+    finally:
+        engine.dispose()
+    sealing = config.sealing.model_copy(update={"kela_recipient": kela.recipient})
+    return config.model_copy(update={"sealing": sealing})
 
 
 def _receipts(config: AgentConfig) -> dict[str, dict[str, Any]]:
