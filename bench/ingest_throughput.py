@@ -63,10 +63,12 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from aspa_contract.layout import incoming_key
+from aspa_contract.sealing import SealedBundle
 from aspa_contract.storage import Storage, StorageSettings, open_storage
-from ingest.db import make_engine, upgrade_database
+from ingest.db import make_engine
 from ingest.db.models import BundleException, Case
-from tests.bundles import valid_bundle
+from tests.bundles import seal, valid_bundle
+from tests.exchange import ingest_sealing, trust_test_keys
 from tests.postgres import fresh_database
 from tests.s3server import CLEARED_ENV, FAKE_ENV, REGION, answers_http
 
@@ -80,7 +82,7 @@ WARMUP = 3
 START_TIMEOUT_S = 60.0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
-Bundle = tuple[str, str, bytes]  # (bundle_id, key, zip bytes)
+Bundle = tuple[str, str, SealedBundle]  # (bundle_id, key, the zip sealed as the agent seals it)
 
 
 @dataclass(frozen=True)
@@ -337,7 +339,7 @@ def make_bundles(count: int) -> list[Bundle]:
     for n in range(count):
         point = POINTS[n % len(POINTS)]
         bundle_id, data = valid_bundle(point, documents=1)
-        out.append((bundle_id, incoming_key(point, bundle_id), data))
+        out.append((bundle_id, incoming_key(point, bundle_id), seal(point, bundle_id, data)))
     return out
 
 
@@ -397,9 +399,9 @@ Upload = tuple[str, datetime, datetime]  # (bundle_id, PUT started, PUT returned
 
 def upload(store: Storage, bundle: Bundle) -> Upload:
     """PUT one bundle, timed by the wall clock (the workers stamp cases with the same one)."""
-    bundle_id, key, data = bundle
+    bundle_id, key, sealed = bundle
     started = datetime.now(UTC)
-    if not store.put_new(key, data):
+    if not store.put_new(key, sealed.data, metadata=sealed.metadata):
         raise RuntimeError(f"{key} was already there")
     return bundle_id, started, datetime.now(UTC)
 
@@ -473,11 +475,14 @@ def measure(setup: Setup, args: argparse.Namespace, endpoint: str, moto_pid: int
         db_url = stack.enter_context(postgres_database(args.pg_admin_url)
                                      if setup.database == "postgresql"
                                      else sqlite_database(workdir))
-        # Migrated first, as deployment does, so start-up is not part of any phase.
-        upgrade_database(db_url)
+        # Migrated (test keys registered) first, as deployment does, so start-up is not part
+        # of any phase.
+        trust_test_keys(db_url, POINTS)
         engine = make_engine(db_url)
         stack.callback(engine.dispose)
         env = worker_env(store_url, queue_url, db_url, endpoint, args.threads)
+        env["ASPA_INGEST_SEALING__IDENTITIES_DIR"] = str(
+            ingest_sealing(workdir / "kela-keys").identities_dir)
         load_1m = os.getloadavg()[0]
         pids = stack.enter_context(ingest_processes(setup.processes, env, workdir))
         watched = Watched(pids, moto_pid, engine)

@@ -10,6 +10,7 @@ from aspa_contract.storage import StorageError, open_storage, redact_url
 from scanner_agent.config import AgentConfig
 from scanner_agent.intake.sane_source import check_scanner
 from scanner_agent.ocr import check_tesseract
+from scanner_agent.sealing import check_sealing
 
 
 def run_checks(config: AgentConfig) -> list[Check]:
@@ -21,6 +22,7 @@ def run_checks(config: AgentConfig) -> list[Check]:
         Check("folders", check_folders(config)),
         Check("catalogue", check_catalogue(config)),
         Check("storage", check_storage(config), required=config.delivery.enabled),
+        Check("sealing", check_sealing(config), required=config.delivery.enabled),
     ]
 
 

@@ -50,3 +50,14 @@ def load_sealer(config: AgentConfig) -> Sealer:
         return Sealer(load_signing_key(config.signing_key_path), recipient)
     except UnusableKey as exc:
         raise ConfigError(f"sealing: {exc}") from None
+
+
+def check_sealing(config: AgentConfig) -> list[str]:
+    """For ``doctor``: the signing key and Kela's public key are there and usable."""
+    try:
+        sealer = load_sealer(config)
+    except ConfigError as exc:
+        return [str(exc)]
+    if sealer.signing_key.path is not None and sealer.signing_key.path.stat().st_mode & 0o077:
+        return [f"{sealer.signing_key.path} is readable by other users; chmod 600 it"]
+    return []

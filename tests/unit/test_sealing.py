@@ -31,8 +31,11 @@ from aspa_contract.sealing import (
     unseal,
 )
 from ingest.keyring import PointKeyView, key_refusal
+from scanner_agent.config import load_config
+from scanner_agent.sealing import check_sealing
 from tests.bundles import kela_identity, point_signing_key, seal
 
+REPO = Path(__file__).resolve().parents[2]
 POINT, BUNDLE = "hki-kallio", "01JDK3H5N4Q6W8Y0A2C4E6G8J0"
 ZIP = b"PK\x03\x04 a bundle's bytes"
 KELA = {kela_identity().key_id: kela_identity()}
@@ -238,3 +241,18 @@ def test_a_missing_or_foreign_signing_key_file_says_what_to_do(tmp_path: Path) -
     (tmp_path / "junk.pem").write_text("not a key")
     with pytest.raises(UnusableKey, match="not an unencrypted PEM"):
         load_signing_key(tmp_path / "junk.pem")
+
+
+def test_doctor_says_what_is_missing_for_sealing_and_passes_when_it_is_there(
+        tmp_path: Path) -> None:
+    """GIVEN an agent without Kela's key or its own WHEN doctor checks sealing THEN it names
+    the setting or the command to run; a key readable by others is flagged; set up, none."""
+    config = load_config(REPO / "config" / "agent.toml", paths__var_dir=tmp_path / "var")
+    assert "sealing.kela_recipient" in check_sealing(config)[0]
+    config = config.model_copy(update={"sealing": config.sealing.model_copy(
+        update={"kela_recipient": kela_identity().recipient})})
+    assert "aspa-agent keys init" in check_sealing(config)[0]
+    create_signing_key(config.signing_key_path)
+    assert check_sealing(config) == []
+    config.signing_key_path.chmod(0o644)
+    assert "chmod 600" in check_sealing(config)[0]
