@@ -42,6 +42,7 @@ CANCEL_GRACE_S = 5.0
 
 _init_lock = threading.Lock()
 _initialised = False
+_abandoned = threading.Event()  # a read still runs in the driver: SANE must not be torn down
 
 
 class _ReadAbandoned(ScannerError):
@@ -112,8 +113,15 @@ def _ensure_init() -> None:
             sane.init()
         except _sane.error as exc:
             raise ScannerError(f"SANE did not start: {exc}. Check the sane-utils install.") from exc
-        atexit.register(sane.exit)
+        atexit.register(_exit_sane)
         _initialised = True
+
+
+def _exit_sane() -> None:
+    # sane_exit() closes every device, one with a read still running in the driver included:
+    # that can hang or crash the exit of a process that has already told the clerk what to do.
+    if not _abandoned.is_set():
+        sane.exit()
 
 
 def _open(name: str) -> Any:
@@ -250,6 +258,8 @@ def _read_page(device: Any, number: int, timeout_s: float) -> Image.Image:
                     timeout_s)
         _cancel(device)
         stuck = not done.wait(CANCEL_GRACE_S)
+        if stuck:
+            _abandoned.set()
         raise (_ReadAbandoned if stuck else ScannerError)(
             _timeout_text(device.devname, number, timeout_s, stuck))
     if "error" in outcome:

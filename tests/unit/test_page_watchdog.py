@@ -48,6 +48,7 @@ def device(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> I
     monkeypatch.setattr(sane_source, "_open", lambda name: stub)
     monkeypatch.setattr(sane_source, "_configure", lambda dev, settings: (False, 150))
     monkeypatch.setattr(sane_source, "CANCEL_GRACE_S", 0.3)
+    monkeypatch.setattr(sane_source, "_abandoned", threading.Event())
     yield stub
     stub.released.set()
 
@@ -62,6 +63,7 @@ def test_a_stalled_read_is_cancelled_the_short_image_dropped_and_the_device_clos
         job()
     assert device.cancelled.is_set() and device.closed
     assert "power-cycle" not in str(caught.value)
+    assert not sane_source._abandoned.is_set()
 
 
 @pytest.mark.parametrize("device", [True], indirect=True)
@@ -73,3 +75,4 @@ def test_a_read_that_ignores_the_cancel_is_abandoned_and_the_device_left_open(
         job()
     assert "power-cycle the scanner" in str(caught.value)
     assert device.cancelled.is_set() and not device.closed
+    assert sane_source._abandoned.is_set()  # so SANE is not torn down under it at exit
