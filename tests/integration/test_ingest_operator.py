@@ -9,8 +9,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,20 +22,12 @@ from ingest.settings import IngestConfig
 from ingest.worker import open_queue
 from tests.exchange import notify_queue
 from tests.s3server import MotoServer, S3Bucket
+from tests.waiting import DEADLINE_S, wait_until
 
 pytestmark = pytest.mark.integration
 
 INGEST = Path(sys.executable).parent / "aspa-ingest"
-DEADLINE_S = 60.0
 BUNDLE_KEY = "incoming/hki-kallio/01JDQ7Z8Y9X0W1V2T3S4R5Q6P7.zip"
-
-
-def wait_until(what: str, condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + DEADLINE_S
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"never happened: {what}")
-        time.sleep(0.2)
 
 
 def ingest_env(moto_server: MotoServer, bucket: S3Bucket, queue_url: str, tmp_path: Path,
