@@ -30,6 +30,7 @@ from scanner_agent.config import OcrSettings, PrepareSettings
 from scanner_agent.errors import InputRejected, RejectCode
 from scanner_agent.pages import (
     Box,
+    Choice,
     OcrLine,
     OcrPage,
     OcrWord,
@@ -48,6 +49,7 @@ FOOTER_SHARE = 0.10
 STRIP_GAP_PX = 40  # white space between the stacked strips so no line spans both
 REGION_PAD_PX = 12  # tesseract reads a tight crop badly; give it some paper around the text
 _X_CONF = re.compile(r"x_conf ([0-9.]+)")
+_X_CONFS = re.compile(r"x_confs ([0-9.]+)")
 
 
 def ocr_page(page: PreparedPage, settings: OcrSettings) -> OcrPage:
@@ -149,14 +151,14 @@ def ocr_region(image: Image.Image, box: Box, *, whitelist: str | None, psm: int 
 def read_region(image: Image.Image, box: Box, *, whitelist: str | None, psm: int = 7,
                 settings: OcrSettings, dpi: int = 300,
                 call: str = "region reading") -> RegionRead:
-    """Re-read the small ``box`` of ``image``: its words and each character's confidence.
-
-    The confidences come from tesseract's hOCR with character boxes, in the same run.
-    """
+    """Re-read the small ``box`` of ``image``: its words, each character's confidence and the
+    alternatives tesseract weighed for it (hOCR with character boxes and LSTM choices, in the
+    same run)."""
     crop = image.crop(box).convert("L")
     padded = Image.new("L", (crop.width + 2 * REGION_PAD_PX, crop.height + 2 * REGION_PAD_PX), 255)
     padded.paste(crop, (REGION_PAD_PX, REGION_PAD_PX))
-    args = ["-l", settings.languages, "--psm", str(psm), "-c", "hocr_char_boxes=1"]
+    args = ["-l", settings.languages, "--psm", str(psm), "-c", "hocr_char_boxes=1",
+            "-c", "lstm_choice_mode=2"]
     if whitelist:
         args += ["-c", f"tessedit_char_whitelist={whitelist}"]
     out = run_tesseract(padded, dpi, args, settings, outputs=("hocr",), call=call)
@@ -164,37 +166,55 @@ def read_region(image: Image.Image, box: Box, *, whitelist: str | None, psm: int
 
 
 def parse_hocr_chars(hocr: str) -> RegionRead:
-    """The words of an hOCR page (joined by spaces) and its characters with confidences."""
+    """The words of an hOCR page (joined by spaces), its characters with confidences, and each
+    character's rival choices when the hOCR has them (``lstm_choice_mode=2``)."""
     parser = _CharParser()
     parser.feed(hocr)
     words = ["".join(c for c, _ in word) for word in parser.words]
     chars = tuple(pair for word in parser.words for pair in word)
-    return RegionRead(text=" ".join(w for w in words if w), chars=chars)
+    rivals = tuple(tuple(choice for choice in choices if choice[0] != char[0])
+                   for char, choices in zip(chars, parser.choices, strict=True))
+    return RegionRead(text=" ".join(w for w in words if w), chars=chars, rivals=rivals)
 
 
 class _CharParser(HTMLParser):
-    """Collects ``ocrx_cinfo`` characters (with ``x_conf``) per ``ocrx_word``."""
+    """Collects ``ocrx_cinfo`` characters (``x_conf``) per ``ocrx_word``, and the LSTM choices
+    (``choice_*`` spans, ``x_confs``) that follow each character."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.words: list[list[tuple[str, float]]] = []
-        self._conf: float | None = None
+        self.words: list[list[Choice]] = []
+        self.choices: list[list[Choice]] = []
+        self._open: tuple[str, float] | None = None  # ("char" | "choice", confidence)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
         kind, title = found.get("class"), found.get("title") or ""
         if kind == "ocrx_word":
             self.words.append([])
-        elif kind == "ocrx_cinfo" and self.words:
-            match = _X_CONF.search(title)
-            self._conf = float(match.group(1)) if match else 0.0
+        elif kind == "ocrx_cinfo" and self.words and "x_bboxes" in title:
+            self._open = ("char", _confidence(_X_CONF, title))
+        elif kind == "ocrx_cinfo" and self.choices and (found.get("id") or "").startswith(
+                "choice_"):
+            self._open = ("choice", _confidence(_X_CONFS, title))
 
     def handle_endtag(self, tag: str) -> None:
-        self._conf = None
+        self._open = None
 
     def handle_data(self, data: str) -> None:
-        if self._conf is not None and data.strip():
-            self.words[-1].append((data.strip(), self._conf))
+        if self._open is None or not data.strip():
+            return
+        what, confidence = self._open
+        if what == "char":
+            self.words[-1].append((data.strip(), confidence))
+            self.choices.append([])
+        else:
+            self.choices[-1].append((data.strip(), confidence))
+
+
+def _confidence(pattern: re.Pattern[str], title: str) -> float:
+    match = pattern.search(title)
+    return float(match.group(1)) if match else 0.0
 
 
 def parse_tsv(tsv: str) -> tuple[list[OcrWord], list[OcrLine]]:

@@ -47,16 +47,21 @@ class OcrLine:
     box: Box
 
 
+Choice = tuple[str, float]  # a character and tesseract's 0..100 confidence in it
+
+
 @dataclass(frozen=True)
 class RegionRead:
-    """A re-read of a small region: its text and each character with tesseract's confidence.
+    """A re-read of a small region: its text, each character with tesseract's confidence, and
+    the other characters tesseract weighed for each.
 
-    ``chars`` are the characters of ``text`` without its spaces, in order, each with its
-    0..100 confidence.
+    ``chars`` are the characters of ``text`` without its spaces, in order; ``rivals[i]`` are
+    the alternatives for ``chars[i]`` (tesseract's LSTM choices other than the one taken).
     """
 
     text: str
-    chars: tuple[tuple[str, float], ...] = ()
+    chars: tuple[Choice, ...] = ()
+    rivals: tuple[tuple[Choice, ...], ...] = ()
 
 
 @dataclass

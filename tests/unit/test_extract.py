@@ -143,12 +143,15 @@ class FakeRegions:
     """Stands in for tesseract's re-read of a box: gives ``answers`` in call order, then "";
     a re-read of a code found in the page text gives ``text_reread``.
 
-    Each character comes with confidence ``confidence`` (tesseract's 0..100).
+    Each character comes with confidence ``confidence`` (tesseract's 0..100) and ``rival``
+    among its alternatives.
     """
 
-    def __init__(self, *answers: str, confidence: float = 99.0, text_reread: str = "") -> None:
+    def __init__(self, *answers: str, confidence: float = 99.0, text_reread: str = "",
+                 rival: tuple[str, float] | None = None) -> None:
         self.answers = list(answers)
         self.confidence = confidence
+        self.rival = rival  # a choice tesseract also weighed, for every character
         self.text_reread = text_reread  # the answer to re-reads of a code in the page text
         self.whitelists: list[str | None] = []
         self.languages: list[str] = []
@@ -161,7 +164,8 @@ class FakeRegions:
             text = self.text_reread
         else:
             text = self.answers.pop(0) if self.answers else ""
-        return RegionRead(text, tuple((c, self.confidence) for c in text if c != " "))
+        chars = tuple((c, self.confidence) for c in text if c != " ")
+        return RegionRead(text, chars, tuple((self.rival,) if self.rival else () for _ in chars))
 
 
 LABEL_BOX = (200, 1000, 520, 1030)
@@ -332,6 +336,19 @@ def test_two_agreeing_reads_with_a_doubtful_century_sign_give_no_code(
                         FakeRegions(CODE_1900, CODE_1900, confidence=doubtful))
     finding = find_hetu([_form_page(CODE_1900)], OcrSettings(), today=TODAY)
     assert (finding.code, finding.method) == (None, "uncertain_century_sign")
+
+
+@pytest.mark.parametrize(("rival", "taken"), [(("V", 57.0), False), (("9", 74.0), True),
+                                             (("V", 0.0), True)])
+def test_a_century_sign_tesseract_weighed_another_sign_for_is_not_taken(
+    monkeypatch: pytest.MonkeyPatch, rival: tuple[str, float], taken: bool
+) -> None:
+    """GIVEN both re-reads give the code with Y at 99, and tesseract's choices for that
+    character include ``rival`` WHEN the hetu is looked for THEN it is taken only when the
+    rival is no century sign, or one tesseract gave (almost) nothing."""
+    monkeypatch.setattr(extract, "read_region", FakeRegions(CODE_1900, CODE_1900, rival=rival))
+    finding = find_hetu([_form_page(CODE_1900)], OcrSettings(), today=TODAY)
+    assert finding.code == (CODE_1900 if taken else None)
 
 
 def test_a_century_sign_reached_only_by_correction_is_not_a_confident_read(

@@ -100,3 +100,20 @@ def test_hocr_gives_each_character_with_its_confidence() -> None:
     read = parse_hocr_chars(hocr)
     assert read.text == "0- W"
     assert read.chars == (("0", 99.5), ("-", 71.25), ("W", 80.0))
+
+
+def test_hocr_choices_give_each_character_its_rivals() -> None:
+    """GIVEN hOCR with LSTM choices (lstm_choice_mode=2) THEN each character's rivals are the
+    choices other than the one taken, with their confidences."""
+    hocr = (
+        "<span class='ocrx_word' title='bbox 1 2 3 4; x_wconf 29'>"
+        "<span class='ocrx_cinfo' title='x_bboxes 1 2 3 4; x_conf 89.97'>Y</span>"
+        "<span class='ocrx_cinfo' id='lstm_choices_1_1_7'>"
+        "<span class='ocrx_cinfo' id='choice_1_1_22' title='x_confs 79.87'>Y</span>"
+        "<span class='ocrx_cinfo' id='choice_1_1_23' title='x_confs 73.57'>9</span>"
+        "<span class='ocrx_cinfo' id='choice_1_1_24' title='x_confs 56.85'>V</span></span>"
+        "<span class='ocrx_cinfo' title='x_bboxes 5 2 7 4; x_conf 99'>9</span>"
+        "</span>")
+    read = parse_hocr_chars(hocr)
+    assert read.chars == (("Y", 89.97), ("9", 99.0))
+    assert read.rivals == ((("9", 73.57), ("V", 56.85)), ())
