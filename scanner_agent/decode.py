@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import cast, overload
 
 from PIL import Image, ImageFile, TiffImagePlugin
-from pypdf import PageObject, PdfReader
+from pypdf import PageObject
 
 from scanner_agent import pdf_pages
 from scanner_agent.errors import InputRejected, RejectCode
@@ -99,7 +99,8 @@ def probe(path: Path, *, max_pixels: int, max_pages: int = HARD_MAX_PAGES) -> bo
     """
     try:
         if sniff(path) == "PDF":
-            pdf_pages.open_pdf(path, max_pages=max_pages)
+            with pdf_pages.open_pdf(path, max_pages=max_pages):
+                pass
         else:
             for _ in _image_file(path, max_pixels=max_pixels, max_pages=max_pages):
                 pass
@@ -228,19 +229,21 @@ def _require_strict_loading() -> None:
 
 
 def _pdf_file(path: Path, *, max_pixels: int, max_pages: int) -> DecodedFile:
-    reader = pdf_pages.open_pdf(path, max_pages=max_pages)
-    for page in reader.pages:
-        embedded = pdf_pages.full_page_image(page)
-        check_pixels(embedded.size if embedded else _raster_size(page), max_pixels)
-    return DecodedFile(path, len(reader.pages), partial(_pdf_pages, reader, path, max_pixels))
+    with pdf_pages.open_pdf(path, max_pages=max_pages) as reader:
+        for page in reader.pages:
+            embedded = pdf_pages.full_page_image(page)
+            check_pixels(embedded.size if embedded else _raster_size(page), max_pixels)
+        count = len(reader.pages)
+    return DecodedFile(path, count, partial(_pdf_pages, path, max_pixels))
 
 
-def _pdf_pages(reader: PdfReader, path: Path, max_pixels: int, start: int,
-               stop: int) -> Iterator[RawPage]:
-    for index in range(start, stop):
-        page = reader.pages[index]
-        image, dpi = _embedded(page, max_pixels) or _rasterise(path, index + 1, page, max_pixels)
-        yield RawPage(image=image, number=index + 1, dpi=dpi, source=path)
+def _pdf_pages(path: Path, max_pixels: int, start: int, stop: int) -> Iterator[RawPage]:
+    with pdf_pages.open_pdf(path, max_pages=None) as reader:
+        for index in range(start, stop):
+            page = reader.pages[index]
+            image, dpi = (_embedded(page, max_pixels)
+                          or _rasterise(path, index + 1, page, max_pixels))
+            yield RawPage(image=image, number=index + 1, dpi=dpi, source=path)
 
 
 def _embedded(page: PageObject, max_pixels: int) -> tuple[Image.Image, int | None] | None:

@@ -11,9 +11,11 @@ import io
 import logging
 import struct
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import BinaryIO, cast
 
 from PIL import Image
 from pypdf import PageObject, PdfReader
@@ -43,11 +45,18 @@ def check_complete(path: Path) -> None:
         raise InputRejected(RejectCode.TRUNCATED, "PDF has no %%EOF marker at its end")
 
 
-def open_pdf(path: Path, *, max_pages: int | None) -> PdfReader:
-    """Open ``path``; refuse it when damaged, encrypted, empty or longer than ``max_pages``."""
+@contextmanager
+def open_pdf(path: Path, *, max_pages: int | None) -> Iterator[PdfReader]:
+    """``path`` open for reading; refused when damaged, encrypted, empty or longer than
+    ``max_pages``. The file is read as pages need it, never loaded whole."""
     check_complete(path)
+    with path.open("rb") as handle:
+        yield _checked_reader(handle, max_pages)
+
+
+def _checked_reader(handle: BinaryIO, max_pages: int | None) -> PdfReader:
     try:
-        reader = PdfReader(path)
+        reader = PdfReader(handle)
         encrypted = reader.is_encrypted
         count = 0 if encrypted else _page_count(reader, max_pages)
     except Exception as exc:  # pypdf raises many types on malformed input; all mean "damaged"

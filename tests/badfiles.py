@@ -166,6 +166,25 @@ def apng_of_frames(path: Path, frames: int = 1000) -> Path:
     return path
 
 
+def png_iccp_bomb(path: Path, inflated_mib: int = 1024) -> Path:
+    """A small valid PNG whose colour profile chunk (iCCP) inflates to ``inflated_mib`` MiB."""
+    header = struct.pack(">IIBBBBB", 16, 16, 8, 0, 0, 0, 0)
+    profile = b"icc\x00\x00" + _deflated_zeros(inflated_mib)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
+                     + _png_chunk(b"iCCP", profile)
+                     + _png_chunk(b"IDAT", zlib.compress((b"\x00" + b"\xff" * 16) * 16))
+                     + _png_chunk(b"IEND", b""))
+    return path
+
+
+def animated_gif(path: Path, frames: int = 1000) -> Path:
+    """An animated GIF of ``frames`` frames (a format no scanner writes for a page)."""
+    dark, light = Image.new("L", (64, 64), 0), Image.new("L", (64, 64), 255)
+    dark.save(path, format="GIF", save_all=True,
+              append_images=[light if i % 2 else dark for i in range(1, frames)])
+    return path
+
+
 def jpeg_declaring(path: Path, size: tuple[int, int] = (65000, 65000)) -> Path:
     """A small JPEG whose frame header (SOF0) is patched to claim ``size``."""
     buffer = io.BytesIO()
@@ -278,6 +297,8 @@ BOMBS: dict[str, tuple[Callable[[Path], Path], str]] = {
     "declares_9000.png": (png_declaring, "too_many_pixels"),
     "idat_bomb.png": (png_deflate_bomb, "page_all_black"),  # its pixels are zeros: black
     "frames_1000.png": (apng_of_frames, "too_many_pages"),
+    "frames_1000.gif": (animated_gif, "not_a_scan"),
+    "iccp_bomb.png": (png_iccp_bomb, "unreadable_image"),
     "declares_65000.jpg": (jpeg_declaring, "too_many_pixels"),
     "declares_60000.tif": (tiff_declaring, "too_many_pixels"),
     "huge_tile.tif": (tiff_huge_tile, "too_many_pixels"),
