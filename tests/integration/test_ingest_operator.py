@@ -21,7 +21,7 @@ from ingest.db import upgrade_database
 from ingest.settings import IngestConfig
 from ingest.worker import open_queue
 from tests.exchange import notify_queue
-from tests.s3server import MotoServer, S3Bucket
+from tests.s3server import FAKE_ENV, MotoServer, S3Bucket
 from tests.waiting import DEADLINE_S, wait_until
 
 pytestmark = pytest.mark.integration
@@ -190,7 +190,8 @@ def test_agent_doctor_says_which_setting_to_fix_for_a_store_host_that_does_not_e
         tmp_path: Path) -> None:
     """GIVEN the agent's store endpoint on a host that does not exist THEN doctor fails the
     storage check naming storage.endpoint_url (not "retry later", as for an outage)."""
-    env = dict(os.environ, ASPA_PATHS__VAR_DIR=str(tmp_path / "var"), COLUMNS="400",
+    env = dict(os.environ, **FAKE_ENV, ASPA_PATHS__VAR_DIR=str(tmp_path / "var"),
+               COLUMNS="400", AWS_CONFIG_FILE=str(tmp_path / "none"),
                ASPA_DELIVERY__STORAGE_URL="s3://aspa-exchange/prod",
                ASPA_DELIVERY__STORAGE__ENDPOINT_URL="http://s3.invalid:9000",
                ASPA_DELIVERY__STORAGE__MAX_ATTEMPTS="1")
