@@ -587,7 +587,7 @@ BY_ID = {kind.id: kind for kind in SCAN_KINDS}
 # Dropped after everything else, and renamed while the agent reads it.
 RENAMED = ScanKind("s98", "s98-renamed.png", _write(lambda: image_bytes(
     text_image(), "PNG", dpi=(SMALL_DPI, SMALL_DPI))), ONE,
-    "renamed while it is read: still one bundle", "issue 7: a rename mid-read makes two bundles")
+    "renamed while it is read: still one bundle")
 # The good page after all the bad ones.
 GOOD = ScanKind("s99", "s99-good.png", _write(lambda: image_bytes(
     text_image(), "PNG", dpi=(SMALL_DPI, SMALL_DPI))), ONE, "a good page after all the bad ones")
