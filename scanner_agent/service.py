@@ -97,7 +97,7 @@ class Service:
             history = replace(history, job=claimed)
             outcome = self._process(claimed, agent)
         except OSError as exc:  # disk full, I/O error: the input stays, try again later
-            log.error("cannot process %s now (%s); will retry", job.name, exc.strerror)
+            log.error("cannot process %s now (%s); will retry", job.name, _why(exc))
             self._schedule(history, unexpected=False)
             return
         except Exception:
@@ -108,7 +108,7 @@ class Service:
             try:
                 outcome = _give_up(history.job, self.config)
             except OSError as exc:  # cannot even quarantine now (disk full): keep trying
-                log.error("cannot quarantine %s now (%s); will retry", job.name, exc.strerror)
+                log.error("cannot quarantine %s now (%s); will retry", job.name, _why(exc))
                 self._schedule(history, unexpected=False)
                 return
         unclaim(history.job)
@@ -165,3 +165,8 @@ def _quarantined(job: IntakeJob, rejected: InputRejected, config: AgentConfig) -
     where = quarantine.quarantine(job.root, rejected, config.paths.quarantine)
     log.warning("quarantined %s: %s", job.name, rejected)
     return Outcome(job.name, path=where, rejected=rejected)
+
+
+def _why(exc: OSError) -> str:
+    # Only the error's kind: its text would name the file, hetu and undecodable bytes included.
+    return exc.strerror or type(exc).__name__

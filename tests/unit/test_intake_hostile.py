@@ -15,6 +15,7 @@ import pytest
 
 from scanner_agent.config import IntakeSettings
 from scanner_agent.errors import InputRejected, RejectCode
+from scanner_agent.intake import folder as folder_module
 from scanner_agent.intake.folder import FolderWatcher, IntakeJob, folder_documents
 from scanner_agent.intake.refusal import MAX_DOCUMENTS
 from tests.fifos import release_blocked_readers
@@ -174,3 +175,23 @@ def test_aspa_agent_bundle_refuses_a_folder_the_watcher_would_refuse(inbox: Path
     with pytest.raises(InputRejected) as refused:
         folder_documents(inbox / "job")
     assert refused.value.code is RejectCode.NOT_A_REGULAR_FILE
+
+
+def test_an_entry_that_cannot_be_looked_at_is_logged_once_and_does_not_hold_up_the_others(
+        watcher: FolderWatcher, inbox: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """An I/O error on one entry (a share failing on one folder) costs that entry only."""
+    real_snapshot = folder_module.snapshot
+
+    def failing_for_one(where: Path, name: str) -> object:
+        if name == "broken_010594Y9032":
+            raise OSError(5, "Input/output error")
+        return real_snapshot(where, name)
+
+    monkeypatch.setattr(folder_module, "snapshot", failing_for_one)
+    (inbox / "broken_010594Y9032").mkdir()
+    (inbox / "good.png").write_bytes(PAGE)
+    jobs = settle(watcher, clock, inbox)
+    assert list(jobs) == ["good.png"]
+    warnings = [r.getMessage() for r in caplog.records if "cannot look at" in r.getMessage()]
+    assert warnings == ["cannot look at inbox entry broken_010594Y***2 (OSError); will try again"]
