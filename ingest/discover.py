@@ -6,7 +6,9 @@ Two sources, both at-least-once, so one key may come many times and from both:
   is acknowledged (deleted) by the caller only after every key in it was handled; otherwise it
   reappears after the visibility timeout and another worker takes it.
 - :func:`listed_keys` lists ``incoming/``: run at start and every ``reconcile_interval_s``, it
-  catches bundles whose event was lost (and is the only source on a ``file:`` store).
+  catches bundles whose event was lost (and is the only source on a ``file:`` store). It lists
+  every object, also those whose keys the store refuses (:mod:`ingest.foreign`), so each one
+  ends as a case or an exception record.
 """
 
 from __future__ import annotations
@@ -31,11 +33,13 @@ from aspa_contract.storage import (
     s3_event_keys,
 )
 from aspa_contract.storage.queue import queue_failure
+from ingest.foreign import foreign_objects
+from ingest.quarantine import INCOMING_PREFIX, shown_key
 from ingest.settings import SqsSettings
 
 log = logging.getLogger(__name__)
 
-INCOMING_PREFIX = "incoming/"
+__all__ = ["INCOMING_PREFIX", "QueueMessage", "SqsSource", "listed_keys"]
 
 
 @dataclass(frozen=True)
@@ -106,13 +110,18 @@ class SqsSource:
                 yield key
             else:
                 log.info("queue message %s names %s/%s outside %s%s; ignored", message_id,
-                         bucket, object_key[:200], self.location.url, "/" + INCOMING_PREFIX)
+                         bucket, shown_key(object_key), self.location.url,
+                         "/" + INCOMING_PREFIX)
 
 
 def listed_keys(store: Storage) -> Iterator[str]:
-    """Every key under ``incoming/`` now: the reconciling listing."""
+    """Every key under ``incoming/`` now, foreign ones included: the reconciling listing."""
     for info in store.list(INCOMING_PREFIX):
         yield info.key
+    foreign = foreign_objects(store)
+    if foreign is not None:
+        for info in foreign.list(INCOMING_PREFIX):
+            yield info.key
 
 
 def _sqs_client(settings: SqsSettings, storage: StorageSettings | None) -> Any:

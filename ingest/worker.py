@@ -4,6 +4,11 @@ out; and the loops that feed it keys from the queue and the reconciling listing.
     discover (SQS, listing) ─► head ─► get ─► unseal ─► verify ─► register ─► receipt ─► archive
                                                 └─ rejected ─► quarantine + reason + exception
 
+Nothing loops for ever: an object whose key the store refuses (a control character, a leading
+dot) is quarantined as ``bad_key`` by its raw key; one that keeps failing with an unexpected
+error is quarantined as ``internal_error`` after ``MAX_ATTEMPTS`` failures, counted in the
+database (the redrive policy). Keys are logged and stored only as :func:`shown_key` shows them.
+
 Workers are stateless and may race on the same key in any number of processes: the database's
 unique constraint decides which delivery registers the case, the receipt is built from the case
 row (so every writer writes the same bytes), and each storage step is safe to repeat. A crash at
@@ -12,7 +17,6 @@ any point leaves the bundle under ``incoming/``, where the next delivery or list
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import traceback
@@ -28,8 +32,9 @@ from aspa_contract.backoff import Backoff
 from aspa_contract.hetu import redact
 from aspa_contract.instants import utc_text
 from aspa_contract.keys import Identity
-from aspa_contract.layout import archive_key, parse_incoming_key, quarantine_key
+from aspa_contract.layout import archive_key
 from aspa_contract.storage import (
+    InvalidKey,
     ObjectInfo,
     ObjectNotFound,
     S3Location,
@@ -40,17 +45,20 @@ from aspa_contract.storage import (
     parse_storage_url,
 )
 from aspa_contract.storage.base import StoredObject
+from aspa_contract.storage.keys import check_key, is_valid_key
 from ingest.db import (
     DatabaseUnavailable,
     make_engine,
-    record_exception,
     register_case,
     upgrade_database,
 )
+from ingest.db.attempts import MAX_ATTEMPTS, count_failure
 from ingest.db.models import Case
-from ingest.discover import INCOMING_PREFIX, QueueMessage, SqsSource, listed_keys
+from ingest.discover import QueueMessage, SqsSource, listed_keys
 from ingest.errors import BundleRejected, RejectCode
+from ingest.foreign import ForeignObjects, foreign_objects
 from ingest.keyring import load_kela_identities
+from ingest.quarantine import quarantine, shown_key, version_tag
 from ingest.receipt import load_receipt, write_receipt
 from ingest.settings import IngestConfig, IngestConfigError
 from ingest.unseal import unseal_bundle
@@ -62,9 +70,6 @@ log = logging.getLogger(__name__)
 # object in incoming/) and back off. OperationalError covers a dropped connection or a busy
 # SQLite file that the database layer did not translate.
 TRANSIENT = (StorageUnavailable, DatabaseUnavailable, OperationalError)
-# Folder under quarantine/ for objects whose key names no point and bundle: "_" is not allowed
-# in point ids, so it cannot collide with a real point's folder.
-BAD_KEY_FOLDER = "_bad_key"
 BACKOFF_FIRST_S = 1.0
 BACKOFF_MAX_S = 60.0
 
@@ -106,6 +111,8 @@ def process_key(key: str, ctx: WorkerContext) -> Result:
     :data:`TRANSIENT` when the store or database is unavailable (retry later); the bundle then
     stays in ``incoming/``.
     """
+    if not is_valid_key(key):
+        return _reject_foreign(key, ctx)
     info = ctx.store.head(key)
     if info is None:
         return Result(key, Outcome.GONE)
@@ -117,12 +124,12 @@ def process_key(key: str, ctx: WorkerContext) -> Result:
     except ObjectNotFound:
         return Result(key, Outcome.GONE)
     except BundleRejected as rejection:
-        return _quarantine(key, info, rejection, ctx.store, ctx.engine)
+        return _reject(info, rejection, ctx)
     registration = register_case(ctx.engine, verified, object_key=key,
                                  received_at=info.last_modified)
     write_receipt(ctx.store, load_receipt(ctx.engine, verified.bundle_id))
     outcome = Outcome.REGISTERED if registration.created else Outcome.ALREADY_REGISTERED
-    log.info("%s: %s as case %s, received %s", key, outcome, registration.case_ref,
+    log.info("%s: %s as case %s, received %s", shown_key(key), outcome, registration.case_ref,
              utc_text(registration.received_at))
     # False when a racing worker archived it first: the same bytes are there either way.
     _move(ctx.store, key, archive_key(verified.point_id, verified.bundle_id))
@@ -151,23 +158,33 @@ def _check_not_conflicting(verified: VerifiedBundle, engine: Engine) -> None:
                              f"{registered.case_ref} with a different manifest")
 
 
-def _quarantine(key: str, info: ObjectInfo, rejection: BundleRejected, store: Storage,
-                engine: Engine) -> Result:
-    """Keep the rejected object and its reason under quarantine/, record it, clear incoming/."""
-    parsed = parse_incoming_key(key)
-    target = (quarantine_key(*parsed) if parsed else
-              f"quarantine/{BAD_KEY_FOLDER}/{key.removeprefix(INCOMING_PREFIX)}")
-    if not _copy(store, key, target):
+def _reject(info: ObjectInfo, rejection: BundleRejected, ctx: WorkerContext,
+            foreign: ForeignObjects | None = None) -> Result:
+    """Quarantine the rejected object (kept with its reason and a record), clear incoming/.
+    ``foreign`` addresses an object whose key the store refuses."""
+    kept = quarantine(info, rejection, ctx.store, ctx.engine, foreign.keep if foreign else None)
+    if kept is None:
+        return Result(info.key, Outcome.GONE)
+    (foreign.delete if foreign else ctx.store.delete)(info.key)
+    log.warning("%s: rejected (%s): %s; kept at %s", shown_key(info.key), rejection.code,
+                rejection.reason, kept)
+    return Result(info.key, Outcome.REJECTED, code=rejection.code)
+
+
+def _reject_foreign(key: str, ctx: WorkerContext) -> Result:
+    """Quarantine an object whose key the store refuses, by its raw key (S3 only: a file
+    store never lists one)."""
+    foreign = foreign_objects(ctx.store)
+    info = foreign.head(key) if foreign else None
+    if info is None:
         return Result(key, Outcome.GONE)
-    reason = {"code": rejection.code.value, "reason": rejection.reason, "object_key": key,
-              "received_at": utc_text(info.last_modified)}
-    store.put(target.removesuffix(".zip") + ".reason.json",
-              (json.dumps(reason, ensure_ascii=False, indent=2) + "\n").encode())
-    record_exception(engine, object_key=key, bundle_id=parsed[1] if parsed else None,
-                     code=rejection.code, reason=rejection.reason, quarantine_key=target)
-    store.delete(key)
-    log.warning("%s: rejected (%s): %s; kept at %s", key, rejection.code, rejection.reason, target)
-    return Result(key, Outcome.REJECTED, code=rejection.code)
+    try:
+        check_key(key)
+        why = "it breaks the key rules"
+    except InvalidKey as exc:
+        why = str(exc).rpartition(": ")[2]
+    rejection = BundleRejected(RejectCode.BAD_KEY, f"key {shown_key(key)!r} is refused: {why}")
+    return _reject(info, rejection, ctx, foreign)
 
 
 def _move(store: Storage, src: str, dst: str) -> bool:
@@ -306,14 +323,40 @@ def handle_all(keys: Iterable[str], ctx: WorkerContext) -> bool:
         try:
             process_key(key, ctx)
         except TRANSIENT as exc:
-            log.warning("%s: not handled now, will retry: %s", key, _one_line(exc))
+            log.warning("%s: not handled now, will retry: %s", shown_key(key), _one_line(exc))
             return False
         except Exception as exc:
-            # A bug, or a store or database refusing for good. Exception texts can quote SQL
-            # parameters (a manifest with its identity code), so the trace is redacted.
-            log.error("%s: failed, will retry: %s", key,
-                      redact("".join(traceback.format_exception(exc))))
+            # A bug, or a store refusing one object for good: the redrive policy.
+            if not _redrive(key, exc, ctx):
+                return False
+    return True
+
+
+def _redrive(key: str, exc: Exception, ctx: WorkerContext) -> bool:
+    """Count an unexpected failure of ``key``; at ``MAX_ATTEMPTS`` quarantine it as
+    ``internal_error``. True when the key needs no more work (quarantined, or gone)."""
+    # Exception texts can quote SQL parameters (a manifest with its identity code), and name
+    # the key: the trace is redacted, the key shown.
+    trace = redact("".join(traceback.format_exception(exc))).replace(key, shown_key(key))
+    try:
+        foreign = None if is_valid_key(key) else foreign_objects(ctx.store)
+        info = foreign.head(key) if foreign else ctx.store.head(key)
+        if info is None:
+            return True
+        failures = count_failure(ctx.engine, fingerprint=version_tag(info),
+                                 object_key=shown_key(key), error=trace)
+        log.error("%s: failed (%d of %d tries), %s: %s", shown_key(key), failures, MAX_ATTEMPTS,
+                  "will retry" if failures < MAX_ATTEMPTS else "quarantining it", trace)
+        if failures < MAX_ATTEMPTS:
             return False
+        rejection = BundleRejected(RejectCode.INTERNAL_ERROR,
+                                   f"handling failed {failures} times; the last error: "
+                                   f"{_one_line(exc)}")
+        _reject(info, rejection, ctx, foreign)
+    except Exception as failure:  # the store or database failing too: try again later
+        log.warning("%s: cannot count or quarantine the failure now: %s", shown_key(key),
+                    _one_line(failure))
+        return False
     return True
 
 

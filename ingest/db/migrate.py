@@ -2,11 +2,15 @@
 
 Workers call :func:`upgrade_database` at start; it is idempotent, and workers that start
 together migrate one after another instead of racing: PostgreSQL holds an advisory lock, SQLite
-its write lock, for the whole (transactional) migration.
+its write lock (taken at BEGIN, waited for up to the busy timeout), for the whole
+(transactional) migration. The ``alembic`` command line migrates inside the same lock
+(:func:`migration_transaction`), so it can run beside starting workers too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -44,10 +48,7 @@ def upgrade_database(target: str | Engine) -> str:
     """Migrate the database at ``target`` (URL or engine) to the head revision; return it."""
     engine = make_engine(target) if isinstance(target, str) else target
     try:
-        with write_lock_first(engine).begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                                   {"key": _MIGRATION_LOCK})
+        with migration_transaction(engine) as connection:
             command.upgrade(alembic_config(connection), "head")
     except OperationalError as exc:
         raise _unavailable(engine, exc) from exc
@@ -55,6 +56,21 @@ def upgrade_database(target: str | Engine) -> str:
         if isinstance(target, str):
             engine.dispose()
     return head_revision()
+
+
+@contextmanager
+def migration_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction holding the migration lock, so concurrent migrations wait for each other.
+
+    On SQLite a deferred transaction that reads (the revision) and then writes fails at once
+    with "database is locked" when another one wrote in between; BEGIN IMMEDIATE instead waits
+    for the write lock.
+    """
+    with write_lock_first(engine).begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": _MIGRATION_LOCK})
+        yield connection
 
 
 def current_revision(engine: Engine) -> str | None:

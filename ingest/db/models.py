@@ -142,7 +142,22 @@ class BundleException(Base):
     detected_at: Mapped[datetime]
     quarantine_key: Mapped[str | None] = mapped_column(String(1024))
 
-    __table_args__ = (UniqueConstraint("object_key", "code"),)
+    # One record per quarantined copy and cause (the copy's key is unique per object version).
+    __table_args__ = (UniqueConstraint("quarantine_key", "code"),)
+
+
+class FailedAttempt(Base):
+    """How often handling one object version failed unexpectedly (the redrive policy)."""
+
+    __tablename__ = "failed_attempts"
+
+    # sha256 of the object's key, ETag, size and store time: a new upload counts afresh.
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    object_key: Mapped[str] = mapped_column(String(1024))  # as shown: public names only
+    failures: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str] = mapped_column(Text)  # one line or a trace, hetu-free
+    first_failed_at: Mapped[datetime]
+    last_failed_at: Mapped[datetime]
 
 
 class AccessLogEntry(Base):

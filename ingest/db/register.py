@@ -61,7 +61,7 @@ def register_case(engine: Engine, verified: VerifiedBundle, *, object_key: str,
         row = _case_row(verified, object_key, received_at, arrival, clock())
         row["case_ref"] = format_case_ref(arrival, sequence)
         case_id = connection.execute(
-            _insert(connection, Case).values(row)
+            insert_for(connection, Case).values(row)
             .on_conflict_do_nothing(index_elements=["bundle_id"])
             .returning(Case.id)
         ).scalar_one_or_none()
@@ -69,7 +69,7 @@ def register_case(engine: Engine, verified: VerifiedBundle, *, object_key: str,
             # Another delivery won; rolling back also returns the number we took.
             connection.rollback()
             return _existing(connection, verified.bundle_id)
-        connection.execute(_insert(connection, Document), _document_rows(verified, case_id))
+        connection.execute(insert_for(connection, Document), _document_rows(verified, case_id))
         connection.commit()
     return Registration(row["case_ref"], verified.bundle_id, row["received_at"], arrival, True)
 
@@ -78,14 +78,17 @@ def record_exception(engine: Engine, *, object_key: str, bundle_id: str | None, 
                      reason: str, quarantine_key: str | None, clock: Clock = utc_now) -> bool:
     """Record that the bundle at ``object_key`` was rejected for ``code``; True if new.
 
-    Once per ``(object_key, code)``: a redelivered bad bundle does not pile up records.
+    Once per ``(quarantine_key, code)``: a redelivered copy of one bad object does not pile up
+    records, while each other object (another upload at the same key too) gets its own, as its
+    quarantine copy has its own key. ``object_key`` and ``quarantine_key`` come as shown
+    (:func:`ingest.quarantine.shown_key`): never a raw name.
     """
     row = {"object_key": object_key, "bundle_id": bundle_id, "code": str(code),
            "reason": redact(reason), "detected_at": clock(), "quarantine_key": quarantine_key}
     with engine.begin() as connection:
         inserted = connection.execute(
-            _insert(connection, BundleException).values(row)
-            .on_conflict_do_nothing(index_elements=["object_key", "code"])
+            insert_for(connection, BundleException).values(row)
+            .on_conflict_do_nothing(index_elements=["quarantine_key", "code"])
             .returning(BundleException.id)
         ).scalar_one_or_none()
     return inserted is not None
@@ -96,7 +99,7 @@ def _next_sequence(connection: Connection, arrival: date) -> int:
     # one registration at a time: short transactions, and no two cases can get the same number.
     counter = CaseRefCounter.__table__.c
     statement = (
-        _insert(connection, CaseRefCounter)
+        insert_for(connection, CaseRefCounter)
         .values(arrival_date=arrival, last_sequence=1)
         .on_conflict_do_update(index_elements=["arrival_date"],
                                set_={"last_sequence": counter.last_sequence + 1})
@@ -148,7 +151,7 @@ def _instant(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
-def _insert(connection: Connection, model: Any) -> Any:
+def insert_for(connection: Connection, model: Any) -> Any:
     """``INSERT`` with ``ON CONFLICT`` for the connection's dialect (both speak it alike)."""
     name = connection.dialect.name
     if name == "postgresql":

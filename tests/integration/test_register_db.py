@@ -23,7 +23,7 @@ from sqlalchemy import Engine, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
-from aspa_contract.layout import incoming_key, quarantine_key
+from aspa_contract.layout import incoming_key
 from ingest.cli import app
 from ingest.db import (
     CaseNotFound,
@@ -111,6 +111,41 @@ def test_workers_starting_together_migrate_without_tripping_over_each_other(
     for worker in workers:
         worker.join(timeout=30)
     assert outcomes == [head_revision()] * 3
+
+
+def _alembic_worker(url: str, start: Any, results: Any) -> None:
+    """One of several processes starting at once, each running the `alembic` command line."""
+    from alembic.config import main as alembic_main
+
+    start.wait()
+    try:
+        alembic_main(argv=["-c", str(REPO / "ingest/db/alembic.ini"), "-x", f"db_url={url}",
+                           "upgrade", "head"])
+        results.put("done")
+    except BaseException as exc:
+        results.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_the_alembic_command_line_beside_starting_workers_migrates_without_locking_errors(
+        tmp_path: Path) -> None:
+    """GIVEN an empty SQLite file WHEN 4 `alembic upgrade head` command lines and 2 workers'
+    upgrades start at the same moment, twice
+    THEN every one finishes (none fails with "database is locked") and the file is at head."""
+    spawn = multiprocessing.get_context("spawn")
+    for round_ in range(2):
+        url = f"sqlite:///{tmp_path / f'round{round_}.db'}"
+        start, results = spawn.Barrier(6), spawn.Queue()
+        workers = [spawn.Process(target=_alembic_worker, args=(url, start, results))
+                   for _ in range(4)]
+        workers += [spawn.Process(target=_upgrade_worker, args=(url, start, results))
+                    for _ in range(2)]
+        for worker in workers:
+            worker.start()
+        outcomes = sorted(results.get(timeout=120) for _ in workers)
+        for worker in workers:
+            worker.join(timeout=30)
+        assert outcomes == sorted(["done"] * 4 + [head_revision()] * 2)
+        require_current(make_engine(url))
 
 
 def test_the_migrated_schema_is_what_the_models_describe(engine: Engine) -> None:
@@ -249,11 +284,12 @@ def test_racing_workers_register_each_bundle_exactly_once(engine: Engine, db_url
 # --- exceptions ---------------------------------------------------------------------------
 
 
-def test_a_rejected_bundle_is_recorded_once_per_cause(engine: Engine) -> None:
-    """GIVEN a rejection recorded WHEN the same bundle is rejected again for the same code
-    THEN no second record; a different code is a second record. A hetu in the reason is masked."""
+def test_a_rejected_bundle_is_recorded_once_per_copy_and_cause(engine: Engine) -> None:
+    """GIVEN a rejection recorded WHEN the same copy is rejected again for the same code
+    THEN no second record; a different code is a second record, and so is another copy rejected
+    at the same key (another upload) for the same code. A hetu in the reason is masked."""
     key = incoming_key("hki-kallio", "01JD0000000000000000000042")
-    quarantine = quarantine_key("hki-kallio", "01JD0000000000000000000042")
+    quarantine = "quarantine/hki-kallio/01JD0000000000000000000042~0123456789abcdef.zip"
     common: dict[str, Any] = {"object_key": key, "bundle_id": "01JD0000000000000000000042",
               "quarantine_key": quarantine}
     first = record_exception(engine, code=RejectCode.CHECKSUM_MISMATCH,
@@ -262,12 +298,15 @@ def test_a_rejected_bundle_is_recorded_once_per_cause(engine: Engine) -> None:
                               **common)
     other = record_exception(engine, code=RejectCode.PAGE_COUNT_MISMATCH, reason="3 ≠ 2",
                              **common)
+    second_upload = record_exception(
+        engine, code=RejectCode.CHECKSUM_MISMATCH, reason="the second upload differs",
+        **(common | {"quarantine_key": quarantine.replace("0123456789abcdef", "f" * 16)}))
 
-    assert (first, repeat, other) == (True, False, True)
+    assert (first, repeat, other, second_upload) == (True, False, True, True)
     records = sorted(rows(engine, BundleException), key=lambda r: r.id)
     assert [(r.code, r.reason) for r in records] == [
         ("checksum_mismatch", "001.pdf of 010594Y***2 differs"),
-        ("page_count_mismatch", "3 ≠ 2")]
+        ("page_count_mismatch", "3 ≠ 2"), ("checksum_mismatch", "the second upload differs")]
     assert records[0].quarantine_key == quarantine and records[0].detected_at.tzinfo is not None
 
 

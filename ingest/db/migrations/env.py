@@ -10,6 +10,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from ingest.db.engine import make_engine
+from ingest.db.migrate import migration_transaction
 from ingest.db.models import Base
 
 
@@ -43,7 +44,7 @@ def main() -> None:
         fileConfig(context.config.config_file_name, disable_existing_loggers=False)
     engine = make_engine(_url_from_command_line())
     try:
-        with engine.begin() as connection:
+        with migration_transaction(engine) as connection:
             _run(connection)
     finally:
         engine.dispose()
