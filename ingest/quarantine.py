@@ -8,6 +8,9 @@ through :func:`aspa_contract.names.public_name`: a key holding a hetu is kept an
 
     quarantine/{point_id}/{bundle_id}~{tag}.zip          + ~{tag}.reason.json
     quarantine/_bad_key/{the key as shown, flat}~{tag}   + ~{tag}.reason.json
+
+What earlier versions stored under raw names is renamed at worker start
+(:func:`rename_leaked_names`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import hashlib
 import json
 from collections.abc import Callable
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from aspa_contract.instants import utc_text
 from aspa_contract.layout import parse_incoming_key
@@ -24,6 +28,7 @@ from aspa_contract.names import public_name
 from aspa_contract.storage import ObjectInfo, ObjectNotFound, Storage
 from aspa_contract.storage.keys import MAX_KEY_BYTES, is_valid_key
 from ingest.db import record_exception
+from ingest.db.models import BundleException
 from ingest.errors import BundleRejected
 
 INCOMING_PREFIX = "incoming/"
@@ -97,3 +102,39 @@ def _keeper(store: Storage) -> Keep:
         return True
 
     return keep
+
+
+def rename_leaked_names(store: Storage, engine: Engine) -> int:
+    """Rename what earlier versions stored under raw names: exception records whose object or
+    quarantine key shows more than :func:`shown_key` would, their quarantined copies and reason
+    files. Return how many records were renamed. Run at worker start; idempotent, and safe in
+    several workers at once (create-only copies, tolerant deletes, the same new values)."""
+    with Session(engine) as session:
+        leaked = [row for row in session.scalars(select(BundleException))
+                  if _leaks(row.object_key) or _leaks(row.quarantine_key)]
+        for row in leaked:
+            if row.quarantine_key is not None:
+                row.quarantine_key = _rename_copy(store, row.quarantine_key)
+            row.object_key = shown_key(row.object_key)
+        session.commit()
+    return len(leaked)
+
+
+def _leaks(key: str | None) -> bool:
+    return key is not None and shown_key(key) != key
+
+
+def _rename_copy(store: Storage, old: str) -> str:
+    """Move the copy at ``old`` and its reason file to the shown key; return that key."""
+    new = shown_key(old)
+    if _keeper(store)(old, new):
+        store.delete(old)
+    old_reason, new_reason = (key.removesuffix(".zip") + ".reason.json" for key in (old, new))
+    try:
+        reason = json.loads(store.get(old_reason))
+    except ObjectNotFound:
+        return new
+    reason["object_key"] = shown_key(str(reason.get("object_key", "")))
+    store.put_new(new_reason, (json.dumps(reason, ensure_ascii=False, indent=2) + "\n").encode())
+    store.delete(old_reason)
+    return new

@@ -58,7 +58,7 @@ from ingest.discover import QueueMessage, SqsSource, listed_keys
 from ingest.errors import BundleRejected, RejectCode
 from ingest.foreign import ForeignObjects, foreign_objects
 from ingest.keyring import load_kela_identities
-from ingest.quarantine import quarantine, shown_key, version_tag
+from ingest.quarantine import quarantine, rename_leaked_names, shown_key, version_tag
 from ingest.receipt import load_receipt, write_receipt
 from ingest.settings import IngestConfig, IngestConfigError
 from ingest.unseal import unseal_bundle
@@ -252,7 +252,20 @@ def open_context(config: IngestConfig) -> WorkerContext:
         log.warning("%s; starting anyway", exc)
     engine = make_engine(config.db_url)
     upgrade_database(engine)
+    _rename_leaked_names(store, engine)
     return WorkerContext(store, engine, identities=identities)
+
+
+def _rename_leaked_names(store: Storage, engine: Engine) -> None:
+    try:
+        renamed = rename_leaked_names(store, engine)
+    except StorageUnavailable as exc:
+        log.warning("cannot rename quarantined copies stored under unmasked names now (next "
+                    "start will): %s", _one_line(exc))
+        return
+    if renamed:
+        log.info("renamed %d exception record(s) and their quarantined copies stored under "
+                 "unmasked names", renamed)
 
 
 def open_queue(config: IngestConfig) -> SqsSource | None:

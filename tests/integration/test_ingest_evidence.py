@@ -15,10 +15,16 @@ from typer.testing import CliRunner
 
 from aspa_contract.layout import incoming_key
 from ingest.cli import app
-from ingest.db import list_cases, list_exceptions, make_engine, upgrade_database
+from ingest.db import (
+    list_cases,
+    list_exceptions,
+    make_engine,
+    record_exception,
+    upgrade_database,
+)
 from ingest.db.attempts import MAX_ATTEMPTS
 from ingest.errors import RejectCode
-from ingest.worker import Outcome, WorkerContext, handle_all, process_key
+from ingest.worker import Outcome, WorkerContext, handle_all, open_context, process_key
 from tests.bundles import TEST_HETU, edit_manifest, tiny_pdf, valid_bundle, with_entry
 from tests.exchange import Exchange, running_worker
 from tests.integration.test_ingest_worker import KELA, keys, upload, wait_until
@@ -206,3 +212,33 @@ def test_a_key_naming_a_hetu_is_quarantined_and_shown_masked_everywhere(
     for text in seen:
         assert TEST_HETU not in text
     assert list_cases(context.engine) == []
+
+
+def test_names_stored_unmasked_by_earlier_versions_are_renamed_at_start(
+        exchange: Exchange) -> None:
+    """GIVEN what an earlier version stored for a rejected key incoming/hki-kallio/<hetu>.zip:
+    the copy and its reason under quarantine/_bad_key/hki-kallio/<hetu>…, and an exception
+    record naming both unmasked WHEN a worker starts THEN the copy and reason are under masked
+    keys (same bytes), the record names them masked, and no stored key holds the hetu."""
+    upgrade_database(exchange.config.db_url)
+    store = exchange.store
+    raw_key = f"incoming/{POINT}/{TEST_HETU}.zip"
+    old_copy = f"quarantine/_bad_key/{POINT}/{TEST_HETU}.zip"
+    store.put(old_copy, b"not a bundle")
+    store.put(old_copy.removesuffix(".zip") + ".reason.json",
+              json.dumps({"code": "bad_key", "object_key": raw_key}).encode())
+    engine = make_engine(exchange.config.db_url)
+    record_exception(engine, object_key=raw_key, bundle_id=None, code=RejectCode.BAD_KEY,
+                     reason="not a bundle key", quarantine_key=old_copy)
+
+    open_context(exchange.config).engine.dispose()
+
+    [record] = list_exceptions(engine)
+    engine.dispose()
+    masked_copy = f"quarantine/_bad_key/{POINT}/010594Y***2.zip"
+    assert (record.object_key, record.quarantine_key) == (
+        f"incoming/{POINT}/010594Y***2.zip", masked_copy)
+    assert store.get(masked_copy) == b"not a bundle"
+    reason = json.loads(store.get(f"quarantine/_bad_key/{POINT}/010594Y***2.reason.json"))
+    assert reason["object_key"] == record.object_key
+    assert not [key for key in keys(store, "") if TEST_HETU in key]
