@@ -24,7 +24,7 @@ from aspa_contract.storage import Storage, open_storage
 from ingest.db import make_engine, upgrade_database
 from ingest.keyring import add_point_key
 from ingest.settings import IngestConfig, SealingSettings, SqsSettings
-from ingest.worker import run_workers
+from ingest.worker import WorkerContext, run_workers
 from scanner_agent.config import AgentConfig
 from tests.bundles import kela_identity, point_signing_key, seal
 from tests.s3server import REGION, MotoServer, S3Bucket
@@ -127,6 +127,16 @@ def exchange(moto_server: MotoServer, s3_bucket: S3Bucket, pg_url: str,
         sqs=SqsSettings(endpoint_url=moto_server.endpoint_url, region=REGION, wait_time_s=1,
                         visibility_timeout_s=30))
     return Exchange(moto_server, s3_bucket, queue_url, config)
+
+
+@pytest.fixture
+def exchange_context(exchange: Exchange) -> Iterator[WorkerContext]:
+    """A worker context on the exchange's store and (migrated) database, holding the test Kela
+    identity: for tests that drive ``process_key`` / ``handle_all`` themselves."""
+    engine = make_engine(exchange.config.db_url)
+    yield WorkerContext(exchange.store, engine,
+                        identities={kela_identity().key_id: kela_identity()})
+    engine.dispose()
 
 
 @contextmanager

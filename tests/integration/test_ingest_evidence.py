@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -34,15 +33,6 @@ pytestmark = pytest.mark.integration
 POINT = "hki-kallio"
 
 
-@pytest.fixture
-def context(exchange: Exchange) -> Iterator[WorkerContext]:
-    """A worker context on the exchange's S3 store and its migrated PostgreSQL database."""
-    upgrade_database(exchange.config.db_url)
-    engine = make_engine(exchange.config.db_url)
-    yield WorkerContext(exchange.store, engine, identities=KELA)
-    engine.dispose()
-
-
 def raw_s3(exchange: Exchange) -> tuple[Any, str, str]:
     """A plain boto3 S3 client, the bucket, and the store's prefix with its slash."""
     return exchange.server.client("s3"), exchange.bucket.name, exchange.bucket.prefix + "/"
@@ -59,19 +49,19 @@ def raw_incoming(exchange: Exchange) -> list[str]:
 
 
 def test_a_bundle_handed_in_in_month_13_is_rejected_once_not_retried(
-        context: WorkerContext) -> None:
+        exchange_context: WorkerContext) -> None:
     """GIVEN a sealed bundle whose handed_in_at is 2026-13-45T99:99:99Z (it matched the old
     pattern and made register raise ValueError on every delivery)
     WHEN the worker takes it THEN it is quarantined as a schema violation at the first try."""
     bundle_id, data = valid_bundle(POINT, documents=1)
     bad = edit_manifest(data, lambda m: m.update(handed_in_at="2026-13-45T99:99:99Z"))
     key = incoming_key(POINT, bundle_id)
-    upload(context.store, key, bad)
+    upload(exchange_context.store, key, bad)
 
-    result = process_key(key, context)
+    result = process_key(key, exchange_context)
 
     assert (result.outcome, result.code) == (Outcome.REJECTED, RejectCode.SCHEMA_VIOLATION)
-    [record] = list_exceptions(context.engine)
+    [record] = list_exceptions(exchange_context.engine)
     assert "handed_in_at" in record.reason
 
 
@@ -82,7 +72,7 @@ def _a_bug(*_args: object, **_kwargs: object) -> None:
 def test_a_bundle_failing_with_a_bug_is_quarantined_as_internal_error_after_n_tries(
         exchange: Exchange, monkeypatch: pytest.MonkeyPatch) -> None:
     """GIVEN registering always fails with an unexpected error (a bug), and each try runs in a
-    fresh worker context (a restart) WHEN the bundle is handled MAX_ATTEMPTS times
+    fresh worker exchange_context (a restart) WHEN the bundle is handled MAX_ATTEMPTS times
     THEN it stays in incoming/ until the last try, which quarantines it as internal_error with
     the error in its record (hetu masked): the count is kept in the database, not in memory."""
     monkeypatch.setattr("ingest.worker.register_case", _a_bug)
@@ -130,7 +120,7 @@ def test_the_running_worker_stops_retrying_a_poison_bundle_and_goes_on(
 
 
 def test_two_different_bundles_rejected_at_one_key_are_two_copies_and_two_records(
-        context: WorkerContext) -> None:
+        exchange_context: WorkerContext) -> None:
     """GIVEN a bundle rejected for a checksum mismatch WHEN another, different bundle arrives
     at the same key and is rejected for the same reason
     THEN both are kept under quarantine/ (the second does not overwrite the first), each with
@@ -140,13 +130,13 @@ def test_two_different_bundles_rejected_at_one_key_are_two_copies_and_two_record
     first = with_entry(data, "001.pdf", tiny_pdf(2))
     second = with_entry(data, "001.pdf", tiny_pdf(3))
     for bad in (first, second):
-        upload(context.store, key, bad)
-        assert process_key(key, context).code == RejectCode.CHECKSUM_MISMATCH
+        upload(exchange_context.store, key, bad)
+        assert process_key(key, exchange_context).code == RejectCode.CHECKSUM_MISMATCH
 
-    kept = keys(context.store, f"quarantine/{POINT}/")
+    kept = keys(exchange_context.store, f"quarantine/{POINT}/")
     copies = [k for k in kept if k.endswith(".zip")]
     assert len(copies) == 2 and len(kept) == 4
-    records = list_exceptions(context.engine)
+    records = list_exceptions(exchange_context.engine)
     assert sorted(r.quarantine_key or "" for r in records) == sorted(copies)
     assert {r.code for r in records} == {"checksum_mismatch"}
 
@@ -186,19 +176,20 @@ def test_objects_whose_keys_the_store_refuses_become_exception_records(
 
 
 def test_a_key_naming_a_hetu_is_quarantined_and_shown_masked_everywhere(
-        exchange: Exchange, context: WorkerContext, caplog: pytest.LogCaptureFixture) -> None:
+        exchange: Exchange, exchange_context: WorkerContext,
+        caplog: pytest.LogCaptureFixture) -> None:
     """GIVEN an object at incoming/hki-kallio/<hetu>.zip
     WHEN the worker rejects it THEN the quarantine key, the reason file, the exception record,
     `aspa-ingest exceptions list` (both forms) and the ingest's log lines show the hetu masked,
     never whole."""
     key = f"incoming/{POINT}/{TEST_HETU}.zip"
-    upload(context.store, key, b"not a bundle")
+    upload(exchange_context.store, key, b"not a bundle")
     with caplog.at_level(logging.DEBUG):
-        result = process_key(key, context)
+        result = process_key(key, exchange_context)
 
     assert (result.outcome, result.code) == (Outcome.REJECTED, RejectCode.BAD_KEY)
-    kept = keys(context.store, "quarantine/")
-    reasons = [context.store.get(k).decode() for k in kept if k.endswith(".reason.json")]
+    kept = keys(exchange_context.store, "quarantine/")
+    reasons = [exchange_context.store.get(k).decode() for k in kept if k.endswith(".reason.json")]
     runner = CliRunner()
     env = {"ASPA_INGEST_DB_URL": exchange.config.db_url}
     listed = [runner.invoke(app, ["exceptions", "list", *args], env=env).stdout
@@ -207,11 +198,11 @@ def test_a_key_naming_a_hetu_is_quarantined_and_shown_masked_everywhere(
     ours = [r.getMessage() for r in caplog.records if r.name.startswith(("ingest", "aspa"))]
     assert any("010594Y***2" in line for line in ours)
     seen = [*kept, *reasons, *listed, *ours,
-            json.dumps([r.to_json() for r in list_exceptions(context.engine)])]
+            json.dumps([r.to_json() for r in list_exceptions(exchange_context.engine)])]
     assert len(kept) == 2 and "010594Y***2" in "".join(kept)
     for text in seen:
         assert TEST_HETU not in text
-    assert list_cases(context.engine) == []
+    assert list_cases(exchange_context.engine) == []
 
 
 def test_names_stored_unmasked_by_earlier_versions_are_renamed_at_start(

@@ -23,7 +23,7 @@ from aspa_contract.layout import (
     receipt_key,
 )
 from aspa_contract.storage import S3Location, Storage, open_storage, parse_storage_url
-from ingest.db import list_cases, list_exceptions, make_engine, upgrade_database
+from ingest.db import list_cases, list_exceptions, make_engine
 from ingest.db.models import Case
 from ingest.discover import SqsSource
 from ingest.errors import RejectCode
@@ -212,67 +212,60 @@ def test_a_bundle_under_another_points_prefix_is_quarantined(exchange: Exchange)
 # --- repeated deliveries and outages ------------------------------------------------------
 
 
-@pytest.fixture
-def context(exchange: Exchange) -> Iterator[WorkerContext]:
-    """A worker context on the exchange's store and a migrated database."""
-    upgrade_database(exchange.config.db_url)
-    engine = make_engine(exchange.config.db_url)
-    yield WorkerContext(exchange.store, engine, identities=KELA)
-    engine.dispose()
-
-
-def test_a_repeated_delivery_of_a_handled_key_is_a_no_op(context: WorkerContext) -> None:
+def test_a_repeated_delivery_of_a_handled_key_is_a_no_op(exchange_context: WorkerContext) -> None:
     """GIVEN a bundle that was registered and archived WHEN its key is delivered again
     THEN nothing changes: the key is gone, one case, the same receipt."""
     bundle_id, data = valid_bundle("hki-kallio", documents=1)
     key = incoming_key("hki-kallio", bundle_id)
-    upload(context.store, key, data)
-    first = process_key(key, context)
-    receipt = context.store.get(receipt_key("hki-kallio", bundle_id))
-    again = process_key(key, context)
+    upload(exchange_context.store, key, data)
+    first = process_key(key, exchange_context)
+    receipt = exchange_context.store.get(receipt_key("hki-kallio", bundle_id))
+    again = process_key(key, exchange_context)
     assert (first.outcome, again.outcome) == (Outcome.REGISTERED, Outcome.GONE)
-    assert context.store.get(receipt_key("hki-kallio", bundle_id)) == receipt
-    assert len(list_cases(context.engine)) == 1
+    assert exchange_context.store.get(receipt_key("hki-kallio", bundle_id)) == receipt
+    assert len(list_cases(exchange_context.engine)) == 1
 
 
 def test_a_reupload_after_archiving_keeps_the_first_arrival_and_receipt(
-        context: WorkerContext) -> None:
+        exchange_context: WorkerContext) -> None:
     """GIVEN a registered, archived bundle WHEN the agent uploads the same bytes again (it
     missed the receipt) THEN the case keeps its first arrival time, the receipt is unchanged,
     and incoming/ is cleared again."""
     bundle_id, data = valid_bundle("hki-kallio", documents=1)
     key = incoming_key("hki-kallio", bundle_id)
-    first_arrival = upload(context.store, key, data)
-    first = process_key(key, context)
-    receipt = context.store.get(receipt_key("hki-kallio", bundle_id))
-    upload(context.store, key, data)
-    second = process_key(key, context)
+    first_arrival = upload(exchange_context.store, key, data)
+    first = process_key(key, exchange_context)
+    receipt = exchange_context.store.get(receipt_key("hki-kallio", bundle_id))
+    upload(exchange_context.store, key, data)
+    second = process_key(key, exchange_context)
     assert second.outcome == Outcome.ALREADY_REGISTERED
     assert second.case_ref == first.case_ref
-    assert context.store.get(receipt_key("hki-kallio", bundle_id)) == receipt
-    assert keys(context.store, "incoming/") == []
-    with context.engine.connect() as connection:
+    assert exchange_context.store.get(receipt_key("hki-kallio", bundle_id)) == receipt
+    assert keys(exchange_context.store, "incoming/") == []
+    with exchange_context.engine.connect() as connection:
         assert connection.execute(select(Case.received_at)).scalar_one() == first_arrival
 
 
 def test_another_bundle_reusing_a_registered_id_is_quarantined_not_archived(
-        context: WorkerContext) -> None:
+        exchange_context: WorkerContext) -> None:
     """GIVEN a registered bundle WHEN a different bundle with the same id arrives
     THEN it is quarantined as a bundle id conflict and the archived original is untouched."""
     bundle_id, data = valid_bundle("hki-kallio", documents=1)
     _, other = valid_bundle("hki-kallio", documents=2, bundle_id=bundle_id)
     key = incoming_key("hki-kallio", bundle_id)
-    upload(context.store, key, data)
-    process_key(key, context)
-    upload(context.store, key, other)
-    result = process_key(key, context)
+    upload(exchange_context.store, key, data)
+    process_key(key, exchange_context)
+    upload(exchange_context.store, key, other)
+    result = process_key(key, exchange_context)
     assert (result.outcome, result.code) == (Outcome.REJECTED, RejectCode.BUNDLE_ID_MISMATCH)
-    assert opened(context.store, archive_key("hki-kallio", bundle_id)) == data
-    assert opened(context.store, kept_copy(context.store, "hki-kallio", bundle_id)) == other
+    assert opened(exchange_context.store, archive_key("hki-kallio", bundle_id)) == data
+    kept = kept_copy(exchange_context.store, "hki-kallio", bundle_id)
+    assert opened(exchange_context.store, kept) == other
 
 
 def test_a_message_stays_queued_while_the_database_is_down(
-        exchange: Exchange, context: WorkerContext, caplog: pytest.LogCaptureFixture) -> None:
+        exchange: Exchange, exchange_context: WorkerContext,
+        caplog: pytest.LogCaptureFixture) -> None:
     """GIVEN the database unreachable WHEN the worker takes a bundle's event
     THEN the message is not deleted and the bundle stays in incoming/, so a later delivery
     registers it."""
@@ -295,7 +288,7 @@ def test_a_message_stays_queued_while_the_database_is_down(
         thread.join(timeout=DEADLINE_S)
     assert exchange.queued_messages() >= 1
     assert store.head(key) is not None
-    assert process_key(key, context).outcome == Outcome.REGISTERED
+    assert process_key(key, exchange_context).outcome == Outcome.REGISTERED
 
 
 
@@ -304,7 +297,7 @@ def test_a_message_stays_queued_while_the_database_is_down(
 
 @pytest.fixture
 def folder_context(tmp_path: Path) -> Iterator[WorkerContext]:
-    """A worker context on a file: store and a migrated SQLite file."""
+    """A worker exchange_context on a file: store and a migrated SQLite file."""
     root = tmp_path / "store"
     root.mkdir()
     db_url = f"sqlite:///{tmp_path / 'ingest.db'}"
