@@ -15,6 +15,7 @@ from pathlib import Path
 
 from aspa_contract.durable import fsync_dir
 from aspa_contract.names import public_name
+from scanner_agent.intake.entries import open_regular
 from scanner_agent.outbox import Outbox, PendingRelease, SourceFile
 from scanner_agent.stored_names import rename_inside
 
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()

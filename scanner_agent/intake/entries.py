@@ -8,11 +8,13 @@ and the job holding it is refused unread (see :mod:`scanner_agent.intake.refusal
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from scanner_agent.intake.junk import (
     DONE_MARKER,
@@ -105,6 +107,17 @@ def folder_snapshot(root: Path) -> EntrySnapshot:
                          has_marker=_has_marker(root),
                          others=tuple(f for f in files if not is_accepted(f)),
                          strange=strange)
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """Open ``path`` for reading only if it is a regular file; never blocks, never follows a
+    final link. A pipe or device put in its place since it was looked at raises ``OSError``."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    handle = open(fd, "rb")  # noqa: SIM115 - returned to the caller, who closes it
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        handle.close()
+        raise OSError(errno.EINVAL, "not a regular file")
+    return handle
 
 
 def kind_of(mode: int) -> str:

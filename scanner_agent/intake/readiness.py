@@ -25,7 +25,7 @@ from pathlib import Path
 
 from aspa_contract.names import public_name
 from scanner_agent.config import IntakeSettings
-from scanner_agent.intake.entries import EntrySnapshot, Signature
+from scanner_agent.intake.entries import EntrySnapshot, Signature, open_regular
 from scanner_agent.intake.junk import is_accepted
 from scanner_agent.intake.refusal import refusal
 
@@ -99,6 +99,8 @@ class ReadinessTracker:
         # A probe that crashes on a hostile file must not stop the watcher: count it as "does
         # not decode" and let the grace period hand the file to the pipeline's quarantine.
         try:
+            with open_regular(document):  # swapped for a pipe since the snapshot: never probed
+                pass
             return bool(self._probe(document))
         except Exception:
             log.exception("probe failed on %s", public_name(document))

@@ -18,6 +18,7 @@ from scanner_agent.errors import InputRejected, RejectCode
 from scanner_agent.intake import folder as folder_module
 from scanner_agent.intake.folder import FolderWatcher, IntakeJob, folder_documents
 from scanner_agent.intake.refusal import MAX_DOCUMENTS
+from scanner_agent.release import sha256_file
 from tests.fifos import release_blocked_readers
 
 QUIET = 2.0
@@ -195,3 +196,42 @@ def test_an_entry_that_cannot_be_looked_at_is_logged_once_and_does_not_hold_up_t
     assert list(jobs) == ["good.png"]
     warnings = [r.getMessage() for r in caplog.records if "cannot look at" in r.getMessage()]
     assert warnings == ["cannot look at inbox entry broken_010594Y***2 (OSError); will try again"]
+
+
+def test_a_page_swapped_for_a_pipe_after_the_snapshot_is_never_opened_for_reading(
+        watcher: FolderWatcher, inbox: Path, clock: Clock, probe: ReadingProbe,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN a quiet page seen as a regular file WHEN it is replaced by a pipe right after the
+    look that makes it ready (the race) THEN neither the probe nor the hash of the sources
+    opens it: nothing blocks."""
+    page = inbox / "scan.png"
+    real_snapshot = folder_module.snapshot
+    looks: list[str] = []
+
+    def swapped_after_the_second_look(where: Path, name: str) -> object:
+        snap = real_snapshot(where, name)
+        looks.append(name)
+        if looks.count("scan.png") == 2:  # the pass after quiet_s, the one that probes
+            page.unlink()
+            os.mkfifo(page)
+        return snap
+
+    monkeypatch.setattr(folder_module, "snapshot", swapped_after_the_second_look)
+    page.write_bytes(PAGE)
+    settle(watcher, clock, inbox)
+    assert page.is_fifo() and probe.calls == []
+    hashed: list[object] = []
+    thread = threading.Thread(target=_hash_into, args=(page, hashed), daemon=True)
+    thread.start()
+    thread.join(timeout=10)
+    if thread.is_alive():
+        release_blocked_readers(inbox)
+        pytest.fail("hashing a pipe blocked")
+    assert isinstance(hashed[0], OSError)
+
+
+def _hash_into(path: Path, out: list[object]) -> None:
+    try:
+        out.append(sha256_file(path))
+    except OSError as exc:
+        out.append(exc)
