@@ -7,8 +7,7 @@ never a case, and the worker goes on with the next bundle.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -22,21 +21,13 @@ from ingest.db import list_cases, list_exceptions, make_engine
 from ingest.errors import RejectCode
 from ingest.keyring import add_point_key, retire_key, revoke_key
 from ingest.worker import Outcome, WorkerContext, process_key
-from tests.bundles import kela_identity, open_sealed, point_signing_key, seal, valid_bundle
+from tests.bundles import open_sealed, point_signing_key, seal, valid_bundle
 from tests.exchange import Exchange, running_worker
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
 POINT = "hki-kallio"
-DEADLINE_S = 60.0  # a guard against a hung test, not a measurement
-
-
-def wait_until(what: str, condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + DEADLINE_S
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"never happened: {what}")
-        time.sleep(0.1)
 
 
 def put(store: Storage, key: str, sealed: SealedBundle) -> None:
@@ -120,15 +111,6 @@ def test_a_badly_sealed_bundle_is_an_exception_record_never_a_case(
 # --- key validity: revocation and the rotation window --------------------------------------
 
 
-@pytest.fixture
-def context(exchange: Exchange) -> Iterator[WorkerContext]:
-    """A worker context on the exchange (keys registered by the fixture)."""
-    engine = make_engine(exchange.config.db_url)
-    yield WorkerContext(exchange.store, engine,
-                        identities={kela_identity().key_id: kela_identity()})
-    engine.dispose()
-
-
 def _upload_and_process(context: WorkerContext, point: str) -> tuple[str, Outcome,
                                                                      RejectCode | None]:
     bundle_id, data = valid_bundle(point, documents=1)
@@ -139,9 +121,10 @@ def _upload_and_process(context: WorkerContext, point: str) -> tuple[str, Outcom
 
 
 def test_a_revoked_point_key_is_refused_and_the_points_new_key_is_taken(
-        context: WorkerContext) -> None:
+        exchange_context: WorkerContext) -> None:
     """GIVEN oulu-keskusta's key revoked and a new key registered for it WHEN bundles signed
     by each arrive THEN the old key's is refused as key_not_valid, the new key's registered."""
+    context = exchange_context
     old = point_signing_key("oulu-keskusta")
     revoke_key(context.engine, old.key_id)
     _, outcome, code = _upload_and_process(context, "oulu-keskusta")
@@ -157,9 +140,10 @@ def test_a_revoked_point_key_is_refused_and_the_points_new_key_is_taken(
 
 
 def test_a_retired_key_is_taken_until_the_end_of_its_window_by_the_stores_clock(
-        context: WorkerContext) -> None:
+        exchange_context: WorkerContext) -> None:
     """GIVEN tku-keskusta's key retiring in an hour WHEN a bundle signed by it arrives now
     THEN it is registered; GIVEN the key retired an hour ago THEN the next one is refused."""
+    context = exchange_context
     key_id = point_signing_key("tku-keskusta").key_id
     now = datetime.now(UTC)
     retire_key(context.engine, key_id, now + timedelta(hours=1))
