@@ -44,6 +44,7 @@ keys_app = typer.Typer(no_args_is_help=True,
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="ingest.toml to read.")]
 WhenOpt = Annotated[str | None, typer.Option(help="UTC instant, e.g. 2027-01-31T00:00:00Z.")]
+KeyIdArg = Annotated[str, typer.Argument(help="The point key's id (`keys list`).")]
 
 
 @keys_app.command("init")
@@ -112,7 +113,7 @@ def keys_list(
 
 @keys_app.command("retire")
 def keys_retire(
-    key_id: Annotated[str, typer.Argument(help="The point key's id (`keys list`).")],
+    key_id: KeyIdArg,
     at: Annotated[str, typer.Option(help="UTC instant: bundles arriving from then on are "
                                     "refused, e.g. 2027-01-31T00:00:00Z.")],
     config: ConfigOpt = None,
@@ -127,7 +128,7 @@ def keys_retire(
 
 @keys_app.command("revoke")
 def keys_revoke(
-    key_id: Annotated[str, typer.Argument(help="The point key's id (`keys list`).")],
+    key_id: KeyIdArg,
     config: ConfigOpt = None,
 ) -> None:
     """Revoke a point key that may be in someone else's hands: nothing it signed is accepted
