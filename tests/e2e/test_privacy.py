@@ -122,15 +122,10 @@ PLACES = [
 MAY_BE_EMPTY = {"var/ text file contents"}
 _DECODER_PATH = ("the decoder's error quoted in the reason names the claimed path "
                  "(inbox/.aspa-claimed/<token>/<name>) unmasked")
-_BAD_KEY = "the ingest keeps a bad key's name as it came"
 # Places that still leak because the fix has not landed; each names why.
 KNOWN_LEAKS: dict[str, str] = {
     "agent .reason.txt files": _DECODER_PATH,
     "rejection messages": _DECODER_PATH,
-    "store object keys": f"{_BAD_KEY}: quarantine/_bad_key/<point>/<hetu>.zip and .reason.json",
-    "store .reason.json objects": f"{_BAD_KEY}: the reason's object_key field",
-    "db exceptions": f"{_BAD_KEY}: exceptions.object_key and its reason",
-    "aspa-ingest exceptions list": f"{_BAD_KEY}: the key column and --json object_key",
 }
 
 
