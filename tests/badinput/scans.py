@@ -13,30 +13,54 @@ three lines) so the few kinds that must become bundles cost little OCR. Only tes
 
 from __future__ import annotations
 
-import io
 import os
-import struct
-import zipfile
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from PIL import Image
-from pypdf import PdfWriter
-from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 
 from aspa_contract.hetu import check_character
 from tests.badfiles import (
+    animated_gif,
+    apng_of_frames,
     encrypted_pdf,
     huge_png,
+    jpeg_declaring,
+    pdf_giant_mediabox,
+    pdf_of_pages,
     pdf_without_pages,
+    png_declaring,
+    png_iccp_bomb,
     text_named_tif,
+    tiff_declaring,
+    tiff_huge_tile,
+    tiff_of_blank_frames,
     truncated_png,
     zero_byte,
 )
-from tests.pagegen import blank_page, text_page
+from tests.badinput.hostile import (
+    SMALL_DPI,
+    blank_image,
+    gray16,
+    image_bytes,
+    jpeg_broken_frame_header,
+    pdf_blank_pages,
+    pdf_encrypted_without_password,
+    pdf_image_bomb,
+    pdf_of,
+    pdf_one_page,
+    pdf_page_tree_loop,
+    pdf_with_javascript,
+    pdf_with_launch_action,
+    png_bad_crc,
+    png_scrambled_idat,
+    png_text_bomb,
+    rgba_text_on_transparent,
+    text_image,
+    zip_bytes,
+)
+from tests.pagegen import blank_page
 
 # --- outcomes -------------------------------------------------------------------------------
 
@@ -97,43 +121,10 @@ NAME_HETU = made_hetu("311299", "-", "977")
 FOLDER_HETU = made_hetu("150385", "A", "951")
 NAME_HETUS = (NAME_HETU, FOLDER_HETU)
 
-# --- pages ----------------------------------------------------------------------------------
-
-SMALL_DPI = 150
-LINES = ["Kela Hakemus Perustoimeentulotuki TO 1", "Hakijan tiedot ja henkilötunnus",
-         "Päivämäärä ja allekirjoitus"]
-
-
-@cache
-def _text() -> Image.Image:
-    return text_page(LINES, dpi=SMALL_DPI, size_pt=14)
-
-
-def text_image() -> Image.Image:
-    """A small A4 page with three lines of Finnish text (150 dpi)."""
-    return _text().copy()
-
-
-def blank_image(**kwargs: object) -> Image.Image:
-    """A blank A4 page at 75 dpi (cheap to make, decode and drop)."""
-    return blank_page(dpi=75, **kwargs)  # type: ignore[arg-type]
-
-
 def _save(image: Image.Image, fmt: str, **options: object) -> Callable[[Path], None]:
     def make(path: Path) -> None:
         image.save(path, format=fmt, **options)
     return make
-
-
-def image_bytes(image: Image.Image, fmt: str, **options: object) -> bytes:
-    out = io.BytesIO()
-    image.save(out, format=fmt, **options)
-    return out.getvalue()
-
-
-def pdf_of(image: Image.Image, dpi: int = SMALL_DPI) -> bytes:
-    """A scan-like PDF: one page that is ``image``, made by Pillow."""
-    return image_bytes(image.convert("L"), "PDF", resolution=dpi)
 
 
 def _write(data: bytes | Callable[[], bytes]) -> Callable[[Path], None]:
@@ -144,206 +135,6 @@ def _write(data: bytes | Callable[[], bytes]) -> Callable[[Path], None]:
 
 def _cut(data: Callable[[], bytes], keep: float = 0.5) -> Callable[[], bytes]:
     return lambda: (whole := data())[: int(len(whole) * keep)]
-
-
-# --- hostile PDFs ---------------------------------------------------------------------------
-
-
-def pdf_with_open_action(pdf: bytes, action: dict[str, str]) -> bytes:
-    """``pdf`` with a document /OpenAction such as ``{"/S": "/Launch", "/F": "cmd.exe"}``."""
-    writer = PdfWriter(clone_from=io.BytesIO(pdf))
-    writer._root_object[NameObject("/OpenAction")] = DictionaryObject({
-        NameObject(key): NameObject(value) if value.startswith("/") else TextStringObject(value)
-        for key, value in action.items()})
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-def pdf_with_javascript(pdf: bytes) -> bytes:
-    return pdf_with_open_action(pdf, {"/S": "/JavaScript", "/JS": "app.alert('hei');"})
-
-
-def pdf_with_launch_action(pdf: bytes) -> bytes:
-    return pdf_with_open_action(pdf, {"/S": "/Launch", "/F": "cmd.exe"})
-
-
-def raw_pdf(*objects: bytes) -> bytes:
-    """A PDF of ``objects`` (object 1 is the catalog) with a correct xref table."""
-    out = bytearray(b"%PDF-1.7\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % at for at in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, xref)
-    return bytes(out)
-
-
-def pdf_one_page(media: bytes, content: bytes = b"", resources: bytes = b"<< >>",
-                 extra: tuple[bytes, ...] = ()) -> bytes:
-    """One page with MediaBox ``media`` (e.g. ``b"0 0 595 842"``) drawing ``content``."""
-    return raw_pdf(
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [%s] /Contents 4 0 R /Resources %s >>"
-        % (media, resources),
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
-        *extra)
-
-
-def pdf_image_bomb(side: int = 20000) -> bytes:
-    """A page drawing one ``side``² greyscale image of deflated zeros (400 MB inflated)."""
-    compressor = zlib.compressobj(9)
-    row_block = bytes(side * 64)
-    body = b"".join(compressor.compress(row_block) for _ in range(side // 64))
-    body += compressor.flush()
-    image = (b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray "
-             b"/BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream"
-             % (side, side, len(body), body))
-    return pdf_one_page(b"0 0 595 842", b"q 595 0 0 842 0 0 cm /Im0 Do Q",
-                        b"<< /XObject << /Im0 5 0 R >> >>", (image,))
-
-
-def pdf_page_tree_loop() -> bytes:
-    """A page tree whose only kid is the tree itself."""
-    return raw_pdf(b"<< /Type /Catalog /Pages 2 0 R >>",
-                   b"<< /Type /Pages /Kids [2 0 R] /Count 1 >>")
-
-
-def pdf_blank_pages(count: int) -> bytes:
-    writer = PdfWriter()
-    for _ in range(count):
-        writer.add_blank_page(width=595, height=842)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-def pdf_encrypted_without_password() -> bytes:
-    """Encrypted with an empty user password: anyone may open it, as some scanners write."""
-    writer = PdfWriter(clone_from=io.BytesIO(pdf_of(blank_image(), 75)))
-    writer.encrypt(user_password="", owner_password="omistaja")
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-# --- hostile images -------------------------------------------------------------------------
-
-
-def _png_chunk(kind: bytes, data: bytes, crc: int | None = None) -> bytes:
-    right = zlib.crc32(kind + data) & 0xFFFFFFFF
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(
-        ">I", right if crc is None else crc)
-
-
-def _png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
-    at, chunks = 8, []
-    while at < len(data):
-        (length,) = struct.unpack_from(">I", data, at)
-        chunks.append((data[at + 4: at + 8], data[at + 8: at + 8 + length]))
-        at += 12 + length
-    return chunks
-
-
-def png_rebuilt(image: Image.Image, edit: Callable[[bytes, bytes], bytes | None]) -> bytes:
-    """The PNG of ``image`` with each chunk passed through ``edit(kind, data)`` → raw chunk
-    bytes (None keeps it as it was)."""
-    chunks = _png_chunks(image_bytes(image, "PNG"))
-    return b"\x89PNG\r\n\x1a\n" + b"".join(
-        edit(kind, data) or _png_chunk(kind, data) for kind, data in chunks)
-
-
-def png_bad_crc(kind_to_break: bytes) -> bytes:
-    return png_rebuilt(blank_image(), lambda kind, data: _png_chunk(kind, data, 0xDEADBEEF)
-                       if kind == kind_to_break else None)
-
-
-def png_scrambled_idat() -> bytes:
-    """IDAT data overwritten in the middle, CRC made right again: the deflate stream is bad."""
-    def scramble(kind: bytes, data: bytes) -> bytes | None:
-        if kind != b"IDAT":
-            return None
-        mid = len(data) // 2
-        return _png_chunk(kind, data[:mid] + bytes(range(256)) * 4 + data[mid + 1024:])
-    return png_rebuilt(blank_image(), scramble)
-
-
-def png_text_bomb() -> bytes:
-    """A blank PNG with a zTXt chunk inflating to 64 MB, just before its end."""
-    compressor = zlib.compressobj(9)
-    bomb = b"".join(compressor.compress(bytes(1 << 20)) for _ in range(64)) + compressor.flush()
-
-    def add_bomb(kind: bytes, data: bytes) -> bytes | None:
-        if kind != b"IEND":
-            return None
-        return _png_chunk(b"zTXt", b"Comment\x00\x00" + bomb) + _png_chunk(kind, data)
-    return png_rebuilt(blank_image(), add_bomb)
-
-
-def jpeg_declaring(side: int = 65000) -> bytes:
-    """A small JPEG whose frame header claims ``side``×``side`` pixels."""
-    data = bytearray(image_bytes(blank_image(), "JPEG"))
-    at = data.index(b"\xff\xc0")
-    struct.pack_into(">HH", data, at + 5, side, side)
-    return bytes(data)
-
-
-def jpeg_broken_frame_header() -> bytes:
-    data = bytearray(image_bytes(blank_image(), "JPEG"))
-    at = data.index(b"\xff\xc0")
-    data[at + 4: at + 10] = b"\x00" * 6  # precision 0, 0×0 pixels, no components
-    return bytes(data)
-
-
-def tiff_declaring(side: int = 100000) -> bytes:
-    """A bilevel, uncompressed TIFF header claiming ``side``×``side`` pixels, 16 bytes of data."""
-    tags = [(256, 4, side), (257, 4, side), (258, 3, 1), (259, 3, 1), (262, 3, 0),
-            (273, 4, 0), (277, 3, 1), (278, 4, side), (279, 4, 16)]
-    ifd_size = 2 + 12 * len(tags) + 4
-    data_at = 8 + ifd_size
-    tags[5] = (273, 4, data_at)
-    ifd = struct.pack("<H", len(tags)) + b"".join(
-        struct.pack("<HHI", tag, kind, 1) + (struct.pack("<HH", value, 0) if kind == 3
-                                             else struct.pack("<I", value))
-        for tag, kind, value in tags) + struct.pack("<I", 0)
-    return b"II*\x00" + struct.pack("<I", 8) + ifd + bytes(16)
-
-
-def tiff_of_blank_frames(frames: int, dpi: int = 50) -> Callable[[Path], None]:
-    """A multi-page TIFF of ``frames`` blank bilevel A4 pages (group 4: ~100 bytes each).
-
-    Kept at 50 dpi so an agent that still decodes every frame before counting them spends
-    ~250 MB, not the 8.7 GB of 300 dpi pages (the memory budget is tested with those)."""
-    def make(path: Path) -> None:
-        page = blank_image().resize((round(210 / 25.4 * dpi), round(297 / 25.4 * dpi)))
-        bilevel = page.convert("1")
-        bilevel.save(path, format="TIFF", compression="group4", save_all=True,
-                     append_images=[bilevel] * (frames - 1), dpi=(dpi, dpi))
-    return make
-
-
-def rgba_text_on_transparent() -> Image.Image:
-    """Black text on a fully transparent (black, alpha 0) background."""
-    mask = Image.eval(text_image(), lambda v: 255 - v)  # text opaque, paper transparent
-    page = Image.new("RGBA", mask.size, (0, 0, 0, 0))
-    page.putalpha(mask)
-    return page
-
-
-def gray16(image: Image.Image) -> Image.Image:
-    return image.point(lambda v: v * 257, "I").convert("I;16")
-
-
-def zip_bytes() -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("readme.txt", "ei skannaus")
-    return out.getvalue()
 
 
 # --- folders and special entries ------------------------------------------------------------
@@ -406,8 +197,6 @@ TOO_MANY_PAGES = quarantined("too_many_pages")
 NOT_A_REGULAR_FILE = quarantined("not_a_regular_file")
 ONE = Bundled(1)
 
-OPEN_BLANK = "issue 7: real pages still dropped as blank"
-
 
 def _kinds() -> list[ScanKind]:
     text_png = lambda: image_bytes(text_image(), "PNG", dpi=(SMALL_DPI, SMALL_DPI))  # noqa: E731
@@ -462,21 +251,31 @@ def _kinds() -> list[ScanKind]:
           "PDF page of 0×0 points"),
         # bombs and sizes
         k("s28", "s28-huge.png", huge_png, TOO_MANY_PIXELS, "20000² bilevel PNG (deflate bomb)"),
-        k("s29", "s29-huge-header.jpg", _write(jpeg_declaring), TOO_MANY_PIXELS,
+        k("s29", "s29-huge-header.jpg", jpeg_declaring, TOO_MANY_PIXELS,
           "JPEG header claiming 65000²"),
-        k("s30", "s30-huge-header.tif", _write(tiff_declaring), TOO_MANY_PIXELS,
-          "TIFF header claiming 100000²"),
+        k("s30", "s30-huge-header.tif", tiff_declaring, TOO_MANY_PIXELS,
+          "TIFF header claiming 60000²"),
         k("s31", "s31-text-bomb.png", _write(png_text_bomb),
           quarantined("unreadable_image", "truncated"),
           "blank PNG with a zTXt chunk inflating to 64 MB"),
         k("s32", "s32-image-bomb.pdf", _write(pdf_image_bomb), TOO_MANY_PIXELS,
           "PDF page image 20000² of deflated zeros"),
-        k("s33", "s33-giant-page.pdf", _write(lambda: pdf_one_page(b"0 0 14400 14400")),
-          TOO_MANY_PIXELS, "PDF page 5 m × 5 m"),
+        k("s33", "s33-giant-page.pdf", pdf_giant_mediabox, TOO_MANY_PIXELS,
+          "PDF page of 200 × 200 inches"),
         k("s34", "s34-pdf-501-pages.pdf", _write(lambda: pdf_blank_pages(501)), TOO_MANY_PAGES,
           "PDF of 501 pages"),
-        k("s35", "s35-frames-1000.tif", tiff_of_blank_frames(1000), TOO_MANY_PAGES,
-          "TIFF of 1000 blank frames"),
+        k("s35", "s35-frames-1000.tif", tiff_of_blank_frames, TOO_MANY_PAGES,
+          "TIFF of 1000 blank A4 300 dpi frames (8.7 GB decoded)"),
+        k("t01", "t01-declares-9000.png", png_declaring, TOO_MANY_PIXELS,
+          "PNG header claiming 9000², one row of data"),
+        k("t02", "t02-frames-1000.png", apng_of_frames, TOO_MANY_PAGES,
+          "animated PNG of 1000 A4 frames"),
+        k("t03", "t03-frames-1000.gif", animated_gif, NOT_A_SCAN, "animated GIF, 1000 frames"),
+        k("t04", "t04-iccp-bomb.png", png_iccp_bomb, UNREADABLE,
+          "colour profile chunk inflating to 1 GiB"),
+        k("t05", "t05-huge-tile.tif", tiff_huge_tile, TOO_MANY_PIXELS,
+          "TIFF stored as one 32768² tile"),
+        k("t07", "t07-pages-5000.pdf", pdf_of_pages, TOO_MANY_PAGES, "PDF of 5000 pages"),
         # PDFs that are not plain scans
         k("s36", "s36-encrypted.pdf", encrypted_pdf, quarantined("encrypted_pdf"),
           "PDF with a user password"),
@@ -492,10 +291,10 @@ def _kinds() -> list[ScanKind]:
         k("s41", "s41-blank.png", blank_png, BLANK, "blank page"),
         k("s42", "s42-dusty.png", _save(blank_page(specks=30, edge_shadow=True), "PNG"),
           BLANK, "blank page with dust and a scanner-edge shadow"),
-        k("s43", "s43-three-blank.tif", tiff_of_blank_frames(3, dpi=75), BLANK,
+        k("s43", "s43-three-blank.tif", lambda p: tiff_of_blank_frames(p, frames=3), BLANK,
           "three blank TIFF frames"),
-        k("s44", "s44-all-black.png", _save(Image.new("L", (620, 877), 0), "PNG"), ONE,
-          "an all-black page is not blank", OPEN_BLANK),
+        k("s44", "s44-all-black.png", _save(Image.new("L", (620, 877), 0), "PNG"),
+          quarantined("page_all_black"), "an all-black page is not blank: rescan it"),
         k("s45", "s45-dpi-100000.png", _save(text_image(), "PNG", dpi=(100000, 100000)), ONE,
           "a page whose header claims 100000 dpi"),
         k("s46", "s46-form-and-back", folder(("1.png", _write(text_png)), ("2.png", blank_png)),

@@ -118,7 +118,7 @@ def _rename_while_read(run: CorpusRun) -> None:
         time.sleep(0.05)
     run.renamed_to = names[run.renames % 2]
     _wait(run, [RENAMED])
-    time.sleep(SETTLE_S + 2.0)  # a second bundle of the renamed file would show up now
+    time.sleep(SETTLE_S)  # a second bundle of the renamed file would show up now
 
 
 def _unjam(staging: Path, inbox: Path) -> None:
@@ -152,15 +152,19 @@ def corpus_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CorpusRun]:
     try:
         with running_agent(config) as agent:
             run = CorpusRun(config, agent, staging, records)
+            started = time.monotonic()
             try:
                 _drop(run, first)
                 _wait(run, first)
+                print(f"corpus done: {time.monotonic() - started:.1f} s")
                 _drop(run, stallers)
                 _wait(run, stallers)
                 _rename_while_read(run)
+                print(f"renamed page done: {time.monotonic() - started:.1f} s")
                 _drop(run, [GOOD])
                 _wait(run, [GOOD])
                 time.sleep(SETTLE_S)
+                print(f"all done: {time.monotonic() - started:.1f} s")
                 yield run
             finally:
                 _unjam(staging, config.paths.inbox)
