@@ -5,8 +5,9 @@ GIVEN the agent (real watcher, tesseract, delivery) and the ingest (real worker)
       a scan's file name, a job folder's name, a file name inside that folder, a file name glued
       to letters and lower-cased, a bad file's name, and an object key put straight into the
       store (``incoming/{point}/{hetu}.zip``)
-WHEN every scan has become a case with a receipt read by the agent, the bad file is in
-     quarantine and the bad key is an exception record
+WHEN every scan has become a bundle (searched then too: done/ and the outbox hold them until
+     the receipt), then a case with a receipt read by the agent, the bad file is in quarantine
+     and the bad key is an exception record
 THEN no planted code — in full (11 characters) or without its check character (10), in any
      letter case — is in any log line, file name or text file under var/, object key or text
      object in the store, database column (the case's own hetu column aside), reason file,
@@ -235,31 +236,37 @@ def flow(moto_server: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> I
             delivery__storage_url=bucket.url, delivery__storage=bucket.settings,
             delivery__outbox_poll_s=0.2, delivery__receipt_poll_s=0.5,
             delivery__backoff_base_s=0.2, **agent_sealing(tmp / "var", POINT))
-        evidence = Evidence()
+        made = Flow(agent, ingest, bucket, moto_server, Evidence())
         with debug_logs() as (text_log, json_log):
             agent.paths.inbox.mkdir(parents=True, exist_ok=True)
             drop_scans(agent.paths.inbox)
             store = open_storage(bucket.url, bucket.settings)
             empty_zip = b"PK\x05\x06" + bytes(18)
             store.put_new(f"incoming/{POINT}/{PLANTED['object_key']}.zip", empty_zip)
-            with running_worker(ingest), running_agent(agent) as running:
+            with running_agent(agent) as running:
                 outcomes = running.wait_for(4, timeout=WAIT_S)
                 bundles = [o.bundle.bundle_id for o in outcomes if o.bundle is not None]
                 assert len(bundles) == 3, [str(o.rejected) for o in outcomes]
-                wait_until("every receipt read", lambda: sum(
-                    row["state"] == "receipted" for row in delivery_status(agent)) == 3)
-                wait_until("the bad key recorded", lambda: exceptions_recorded(db_url) > 0)
+                # Before any receipt: the scans wait in done/, the bundles in the outbox.
+                wait_until("every bundle uploaded", lambda: sum(
+                    row["state"] == "uploaded" for row in delivery_status(agent)) == 3)
+                collect_var(made)
+                collect_agent_commands(made)
+                with running_worker(ingest):
+                    wait_until("every receipt read", lambda: sum(
+                        row["state"] == "receipted" for row in delivery_status(agent)) == 3)
+                    wait_until("the bad key recorded", lambda: exceptions_recorded(db_url) > 0)
             for outcome in outcomes:
                 if outcome.rejected is not None:
-                    evidence.add("rejection messages", str(outcome.rejected))
-                    evidence.add("rejection messages", outcome.rejected.reason_text())
-        evidence.add("log lines (text format)", text_log.getvalue())
-        evidence.add("log lines (JSON format)", json_log.getvalue())
-        made = Flow(agent, ingest, bucket, moto_server, evidence)
+                    made.evidence.add("rejection messages", str(outcome.rejected))
+                    made.evidence.add("rejection messages", outcome.rejected.reason_text())
+        made.evidence.add("log lines (text format)", text_log.getvalue())
+        made.evidence.add("log lines (JSON format)", json_log.getvalue())
         collect_var(made)
         collect_store(made)
         collect_database(made)
-        collect_commands(made)
+        collect_agent_commands(made)
+        collect_ingest_commands(made)
         yield made
 
 
@@ -341,13 +348,17 @@ def run(command: list[str], env: dict[str, str]) -> str:
     return done.stdout + done.stderr
 
 
-def collect_commands(flow: Flow) -> None:
-    """What a clerk and the backoffice see on their screens."""
+def collect_agent_commands(flow: Flow) -> None:
+    """What a clerk sees on the workstation."""
     agent_env = {"ASPA_PATHS__VAR_DIR": str(flow.agent.paths.var_dir),
                  "ASPA_POINT__POINT_ID": POINT}
     flow.evidence.add("aspa-agent status --json",
                       run(["aspa-agent", "status", "--json"], agent_env))
     flow.evidence.add("aspa-agent status", run(["aspa-agent", "status"], agent_env))
+
+
+def collect_ingest_commands(flow: Flow) -> None:
+    """What the backoffice sees."""
     ingest_env = {"ASPA_INGEST_DB_URL": flow.ingest.db_url,
                   "ASPA_INGEST_STORAGE_URL": flow.bucket.url}
     listed = run(["aspa-ingest", "cases", "list", "--json"], ingest_env)
