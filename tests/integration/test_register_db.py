@@ -10,8 +10,10 @@ import json
 import multiprocessing
 import subprocess
 import sys
+import threading
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,8 +39,16 @@ from ingest.db import (
     show_case,
     upgrade_database,
 )
+from ingest.db.attempts import count_failure
 from ingest.db.migrate import head_revision
-from ingest.db.models import AccessLogEntry, Base, BundleException, Case, Document
+from ingest.db.models import (
+    AccessLogEntry,
+    Base,
+    BundleException,
+    Case,
+    Document,
+    FailedAttempt,
+)
 from ingest.db.queries import access_log
 from ingest.errors import RejectCode
 from ingest.verify import VerifiedBundle, verify_bundle
@@ -308,6 +318,27 @@ def test_a_rejected_bundle_is_recorded_once_per_copy_and_cause(engine: Engine) -
         ("checksum_mismatch", "001.pdf of 010594Y***2 differs"),
         ("page_count_mismatch", "3 ≠ 2"), ("checksum_mismatch", "the second upload differs")]
     assert records[0].quarantine_key == quarantine and records[0].detected_at.tzinfo is not None
+
+
+def test_failures_of_one_object_counted_by_racing_workers_are_each_counted(
+        engine: Engine) -> None:
+    """GIVEN 6 workers failing on the same object version at the same moment (threads, each
+    with its own connection) WHEN each counts its failure THEN the counts are 1…6: none lost
+    to a race, so the redrive limit holds with several workers; another version counts afresh."""
+    start = threading.Barrier(6)
+
+    def fail_once(_: int) -> int:
+        start.wait()
+        return count_failure(engine, fingerprint="a" * 16, object_key="incoming/p/x.zip",
+                             error=f"RuntimeError: {TEST_HETU} in a trace")
+
+    with ThreadPoolExecutor(6) as pool:
+        counts = sorted(pool.map(fail_once, range(6)))
+
+    assert counts == [1, 2, 3, 4, 5, 6]
+    assert count_failure(engine, fingerprint="b" * 16, object_key="incoming/p/x.zip",
+                         error="again") == 1
+    assert all(TEST_HETU not in row.last_error for row in rows(engine, FailedAttempt))
 
 
 def test_a_rejection_without_a_bundle_id_is_recorded(engine: Engine) -> None:

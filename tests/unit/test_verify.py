@@ -8,6 +8,7 @@ import io
 import random
 import re
 import stat
+import struct
 import tracemalloc
 import warnings
 import zipfile
@@ -167,6 +168,17 @@ def _zip64_local_header(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def _zip64_extra_field(data: bytes) -> bytes:
+    """``data`` with 001.pdf carrying an (empty) ZIP64 extra field in both its headers."""
+    info = zipfile.ZipInfo("001.pdf", date_time=(2026, 11, 27, 8, 15, 0))
+    info.extra = struct.pack("<2H", 0x0001, 0)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for entry in source.infolist():
+            target.writestr(info if entry.filename == "001.pdf" else entry, source.read(entry))
+    return out.getvalue()
+
+
 def _huge_manifest(data: bytes) -> bytes:
     """The valid manifest followed by 5 MiB of JSON whitespace, stored (not compressed, so no
     ratio check catches it first): over the 4 MiB cap, never parsed."""
@@ -259,6 +271,7 @@ BROKEN = [
            lambda d: with_entry(d, MANIFEST_NAME, b"[" * 100_000)),
     Broken("manifest over 4 MiB", C.MANIFEST_TOO_LARGE, _huge_manifest),
     Broken("ZIP64 local header", C.NOT_A_ZIP, _zip64_local_header, match="ZIP64"),
+    Broken("ZIP64 extra field", C.NOT_A_ZIP, _zip64_extra_field, match="ZIP64"),
     Broken("manifest a list", C.SCHEMA_VIOLATION, lambda d: with_manifest(d, [])),
     Broken("manifest of schema version 2", C.SCHEMA_VIOLATION, _set("schema", "aspa-bundle/2")),
     Broken("document without sha256", C.SCHEMA_VIOLATION,
