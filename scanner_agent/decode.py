@@ -23,6 +23,7 @@ from pypdf import PageObject
 from scanner_agent import pdf_pages
 from scanner_agent.errors import InputRejected, RejectCode
 from scanner_agent.pages import RawPage
+from scanner_agent.prepare import to_gray
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,10 @@ _MAYBE_INCOMPLETE = {RejectCode.EMPTY_FILE, RejectCode.TRUNCATED, RejectCode.UNR
 RASTER_DPI = 300
 HARD_MAX_PAGES = 500  # the highest prepare.max_pages_per_document allows
 TILE_WIDTH, TILE_LENGTH = 322, 323  # TIFF tags
+# Memory one frame may take on its way to a grey page: A4 at 600 dpi in colour (RGB) needs
+# 175 MB, grey at the pixel cap 120 MB. Colour at the cap needed 300 MB and took the agent past
+# its budget (300 MB above idle).
+MAX_FRAME_BYTES = 200 * 10**6
 # A dpi read from a file is believed only if the page it implies is this long (mm): software
 # that does not know the resolution often writes 72 or 96 (a page metres long), broken or
 # hostile headers write 0 or 100000 (a page a millimetre long). A receipt is ~75 mm.
@@ -139,6 +144,8 @@ def _open_image(path: Path) -> Iterator[Image.Image]:
     _require_strict_loading()
     try:
         with Image.open(path, formats=IMAGE_FORMATS) as image:
+            if image.format == "JPEG":
+                image.draft("L", image.size)  # libjpeg decodes colour straight to grey
             yield image
     except Image.DecompressionBombError as exc:
         raise InputRejected(RejectCode.TOO_MANY_PIXELS, str(exc)) from None
@@ -160,6 +167,12 @@ def _check_frame_headers(image: Image.Image, frames: int, max_pixels: int) -> No
 
 def _check_frame(image: Image.Image, max_pixels: int) -> None:
     check_pixels(image.size, max_pixels)
+    width, height = image.size
+    needs = width * height * _peak_bytes_per_pixel(image)
+    if needs > MAX_FRAME_BYTES:
+        raise InputRejected(RejectCode.TOO_MANY_PIXELS,
+                            f"{image.mode} {width}x{height} needs {needs >> 20} MiB to decode, "
+                            f"at most {MAX_FRAME_BYTES >> 20}")
     if image.format == "TIFF":
         # libtiff allocates a whole tile even where the image is small: 32768² tiles on a
         # 1024² image took 1.2 GB.
@@ -167,6 +180,18 @@ def _check_frame(image: Image.Image, max_pixels: int) -> None:
         tile = tags.get(TILE_WIDTH), tags.get(TILE_LENGTH)
         if tile[0] is not None and tile[1] is not None:
             check_pixels((int(tile[0]), int(tile[1])), max_pixels)
+
+
+def _peak_bytes_per_pixel(image: Image.Image) -> int:
+    """Bytes a pixel of ``image`` costs at the peak of decoding it to grey: the frame as Pillow
+    holds it (4 bytes for any colour or alpha mode), the grey page kept, and for transparency
+    the alpha and the paper it is laid on."""
+    transparent = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    if transparent:
+        return 7
+    if image.mode in ("1", "L", "P"):
+        return 2
+    return 3 if image.mode.startswith("I;16") else 5
 
 
 def _image_frames(path: Path, max_pixels: int, start: int, stop: int) -> Iterator[RawPage]:
@@ -179,10 +204,12 @@ def _load_frame(image: Image.Image, index: int, path: Path, max_pixels: int) -> 
     image.seek(index)
     _check_frame(image, max_pixels)
     try:
-        frame = image.copy()  # copy() decodes the frame: truncation shows here
+        image.load()  # decodes the frame: truncation shows here
     except (OSError, SyntaxError, ValueError) as exc:
         raise InputRejected(RejectCode.TRUNCATED,
                             f"page {index + 1}: {type(exc).__name__}: {exc}") from None
+    # Only grey is read from here on: a colour page shrinks to a third before it is kept.
+    frame = image.copy() if image.mode in ("1", "L") else to_gray(image)
     return RawPage(image=frame, number=index + 1, dpi=image_dpi(image), source=path)
 
 

@@ -37,7 +37,7 @@ from scanner_agent.searchable_pdf import build_document_pdf
 
 log = logging.getLogger(__name__)
 
-IN_FLIGHT_BYTES = 96 << 20  # decoded pages waiting for a page worker, at most (one more if larger)
+IN_FLIGHT_BYTES = 32 << 20  # decoded pages waiting for a page worker, at most (one more if larger)
 
 
 @dataclass

@@ -124,12 +124,13 @@ def tiff_of_blank_frames(path: Path, frames: int = 1000) -> Path:
     return path
 
 
-def png_declaring(path: Path, size: tuple[int, int] = (9000, 9000)) -> Path:
-    """A valid greyscale PNG header claiming ``size`` with one row of data: 81 Mpx when decoded
-    (below Pillow's own bomb limit, so only the agent's cap stops it)."""
+def png_declaring(path: Path, size: tuple[int, int] = (9000, 9000), *,
+                  colour: bool = False) -> Path:
+    """A valid PNG header claiming ``size`` (greyscale, or RGB) with one row of data: 81 Mpx
+    by default, below Pillow's own bomb limit, so only the agent's cap stops it."""
     width, height = size
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    body = zlib.compress(b"\x00" + b"\xff" * width)
+    header = struct.pack(">IIBBBBB", width, height, 8, 2 if colour else 0, 0, 0, 0)
+    body = zlib.compress(b"\x00" + b"\xff" * width * (3 if colour else 1))
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
                      + _png_chunk(b"IDAT", body) + _png_chunk(b"IEND", b""))
     return path

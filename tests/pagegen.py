@@ -91,3 +91,14 @@ def sheet_on_open_lid(*, dpi: int = 300) -> Image.Image:
         (0, 0, round(105 / 25.4 * dpi), round(148 / 25.4 * dpi)))
     page.paste(sheet, ((page.width - sheet.width) // 2, (page.height - sheet.height) // 2))
     return page
+
+
+def colour_form_at(pixels: int, *, dpi: int = 600) -> Image.Image:
+    """A colour (RGB) A4 form page at ``dpi`` on a white canvas of about ``pixels`` pixels (the
+    page at the top left): the largest page the agent accepts when ``pixels`` is its cap."""
+    form = form_like_page(dpi=dpi)
+    height = max(form.height, round((pixels * form.height / form.width) ** 0.5))
+    width = min(pixels // height, pixels)
+    canvas = Image.new("L", (max(width, form.width), height), 255)
+    canvas.paste(form, (0, 0))
+    return canvas.convert("RGB")

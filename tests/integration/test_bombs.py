@@ -6,7 +6,8 @@ GIVEN small files that decode to gigabytes (1000-frame TIFFs, headers claiming h
 WHEN the real agent reads each one in a process of its own (`aspa-agent bundle`; and the
      watching `aspa-agent run`, whose readiness probe once decoded every frame)
 THEN each ends in its reject code, and the process's peak RSS (with its children: pdftoppm,
-     tesseract) stays within BUDGET_MB of an idle agent's.
+     tesseract) stays within BUDGET_MB of an idle agent's; so does reading the largest colour
+     page the agent accepts.
 
 This is a budget check, not a timing one: a process past the budget plus a margin is killed,
 so a regression fails fast instead of taking the machine down.
@@ -19,8 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from scanner_agent.config import PrepareSettings
 from tests.agent_memory import run_agent
 from tests.badfiles import BOMBS, tiff_of_blank_frames
+from tests.pagegen import colour_form_at
 
 pytestmark = pytest.mark.integration
 BUDGET_MB = 300  # the agent's memory budget above idle
@@ -52,6 +55,34 @@ def test_bomb_is_refused_with_its_reason_within_the_memory_budget(
     assert rejected["code"] == code
     assert measured.peak_mb <= idle_mb + BUDGET_MB, (
         f"{name}: peak {measured.peak_mb:.0f} MB, idle {idle_mb:.0f} MB")
+
+
+CAP = PrepareSettings().max_pixels
+
+
+@pytest.mark.parametrize(("pixels", "kind", "code"), [
+    (35_000_000, "PNG", None),  # A4 at 600 dpi
+    (CAP, "JPEG", None),  # libjpeg decodes it straight to grey
+    (CAP, "PNG", "too_many_pixels"),  # decoded as colour it would need 300 MB
+])
+def test_largest_colour_page_is_read_or_refused_within_the_memory_budget(
+        pixels: int, kind: str, code: str | None, idle_mb: float, tmp_path: Path) -> None:
+    page = colour_form_at(pixels)
+    assert page.width * page.height <= CAP
+    path = tmp_path / f"colour.{kind.lower()}"
+    page.save(path, format=kind, dpi=(600, 600))
+
+    measured = run_agent(["bundle", str(path), "--out", str(tmp_path)], tmp_path / "var",
+                         kill_above_mb=idle_mb + BUDGET_MB + 200, timeout_s=600)
+
+    summary = json.loads(measured.stdout)
+    if code is None:
+        [bundle] = summary["bundles"]
+        assert [(d["pages"], d["form_code"]) for d in bundle["documents"]] == [(1, "TO 1")]
+    else:
+        assert [r["code"] for r in summary["rejected"]] == [code]
+    assert measured.peak_mb <= idle_mb + BUDGET_MB, (
+        f"peak {measured.peak_mb:.0f} MB, idle {idle_mb:.0f} MB")
 
 
 def test_watching_agent_quarantines_a_1000_frame_tiff_within_the_memory_budget(

@@ -15,6 +15,7 @@ from tests.badfiles import (
     jpeg_declaring,
     pdf_image_deflate_bomb,
     pdf_of_pages,
+    png_declaring,
     tiff_declaring,
     tiff_huge_tile,
     tiff_of_blank_frames,
@@ -42,6 +43,19 @@ def test_pdf_of_5000_pages_is_refused_by_its_page_count(tmp_path: Path) -> None:
 def test_header_claiming_too_many_pixels_is_refused_before_decoding(
         make: Callable[[Path], Path], tmp_path: Path) -> None:
     assert _refused(make(tmp_path / "bomb")) is RejectCode.TOO_MANY_PIXELS
+
+
+def test_colour_png_that_would_need_over_200_mb_to_decode_is_refused_from_its_header(
+        tmp_path: Path) -> None:
+    """56 Mpx is under the pixel cap, but Pillow holds a colour pixel in 4 bytes."""
+    path = png_declaring(tmp_path / "c.png", (7000, 8000), colour=True)
+    assert _refused(path) is RejectCode.TOO_MANY_PIXELS
+
+
+def test_colour_jpeg_is_decoded_straight_to_grey(tmp_path: Path) -> None:
+    path = tmp_path / "c.jpg"
+    form_like_page(dpi=100).convert("RGB").save(path, dpi=(100, 100))
+    assert decode_file(path, **LIMITS)[0].image.mode == "L"
 
 
 def test_pages_are_counted_at_once_and_decoded_one_at_a_time(tmp_path: Path) -> None:
