@@ -96,8 +96,8 @@ def pdf_one_page(media: bytes, content: bytes = b"", resources: bytes = b"<< >>"
         *extra)
 
 
-def pdf_image_bomb(side: int = 20000) -> bytes:
-    """A page drawing one ``side``² greyscale image of deflated zeros (400 MB inflated)."""
+def pdf_image_bomb(side: int = 12000) -> bytes:
+    """A page drawing one ``side``² greyscale image of deflated zeros (144 MB inflated)."""
     compressor = zlib.compressobj(9)
     row_block = bytes(side * 64)
     body = b"".join(compressor.compress(row_block) for _ in range(side // 64))
@@ -113,15 +113,6 @@ def pdf_page_tree_loop() -> bytes:
     """A page tree whose only kid is the tree itself."""
     return raw_pdf(b"<< /Type /Catalog /Pages 2 0 R >>",
                    b"<< /Type /Pages /Kids [2 0 R] /Count 1 >>")
-
-
-def pdf_blank_pages(count: int) -> bytes:
-    writer = PdfWriter()
-    for _ in range(count):
-        writer.add_blank_page(width=595, height=842)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def pdf_encrypted_without_password() -> bytes:

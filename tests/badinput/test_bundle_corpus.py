@@ -238,7 +238,7 @@ def _ingest_config(server: MotoServer, db_url: str, root: Path) -> IngestConfig:
         queue_url=notify_queue(server, bucket, f"{name}-events"), reconcile_interval_s=5,
         sealing=ingest_sealing(root / "kela-keys"),
         sqs=SqsSettings(endpoint_url=server.endpoint_url, region=REGION, wait_time_s=1,
-                        visibility_timeout_s=5))  # a failed message returns soon
+                        visibility_timeout_s=10))  # a failed message returns soon
 
 
 def _raw_put(server: MotoServer, config: IngestConfig) -> Callable[[Upload], object]:
