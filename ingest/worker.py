@@ -323,6 +323,10 @@ def reconcile_loop(ctx: WorkerContext, interval_s: float, threads: int,
             except StorageUnavailable as exc:
                 log.warning("cannot list incoming/: %s", exc)
                 keys = []
+            except Exception as exc:  # a bug must not end the listing thread for good
+                log.error("listing incoming/ failed: %s",
+                          redact("".join(traceback.format_exception(exc))))
+                keys = []
             if keys:
                 log.info("listing found %d bundle(s) in incoming/", len(keys))
             list(pool.map(lambda key: stop.is_set() or handle_all([key], ctx), keys))

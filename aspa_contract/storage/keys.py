@@ -1,8 +1,9 @@
 """The key rules both backends enforce, so a key that works on one works on the other.
 
 A key is ``/``-separated segments: ``incoming/hki-kallio/01J….zip``. It is refused when it is
-empty, absolute (leading ``/``), holds a backslash or a control character, has an empty segment
-(``a//b``, trailing ``/``), a segment beginning with a dot (``.``, ``..``, hidden files: the
+empty, not valid UTF-8 (a Latin-1 file name on a share reads as surrogates), absolute (leading
+``/``), holds a backslash or a control character, has an empty segment (``a//b``, trailing
+``/``), a segment beginning with a dot (``.``, ``..``, hidden files: the
 file backend keeps its temporary files in such a folder), a segment over 255 bytes (a file name
 limit) or is over 1024 bytes in UTF-8 (the S3 limit). A file path built from a valid key
 therefore never escapes the store's root.
@@ -39,6 +40,8 @@ def is_valid_key(key: str) -> bool:
 def _problem(key: str) -> str | None:
     if not isinstance(key, str) or not key:
         return "it is empty"
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in key):
+        return "it is not valid UTF-8 (a file name in another encoding)"
     if len(key.encode("utf-8")) > MAX_KEY_BYTES:
         return f"it is longer than {MAX_KEY_BYTES} bytes"
     if key.startswith("/"):

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from aspa_contract.layout import incoming_key
+from aspa_contract.storage import open_storage
 from ingest.cli import app
 from ingest.db import (
     list_cases,
@@ -23,9 +26,10 @@ from ingest.db import (
 )
 from ingest.db.attempts import MAX_ATTEMPTS
 from ingest.errors import RejectCode
+from ingest.settings import IngestConfig
 from ingest.worker import Outcome, WorkerContext, handle_all, open_context, process_key
 from tests.bundles import TEST_HETU, edit_manifest, tiny_pdf, valid_bundle, with_entry
-from tests.exchange import Exchange, running_worker
+from tests.exchange import Exchange, ingest_sealing, running_worker
 from tests.integration.test_ingest_worker import KELA, keys, upload, wait_until
 
 pytestmark = pytest.mark.integration
@@ -233,3 +237,35 @@ def test_names_stored_unmasked_by_earlier_versions_are_renamed_at_start(
     reason = json.loads(store.get(f"quarantine/_bad_key/{POINT}/010594Y***2.reason.json"))
     assert reason["object_key"] == record.object_key
     assert not [key for key in keys(store, "") if TEST_HETU in key]
+
+
+def test_files_whose_names_the_store_refuses_become_exception_records_on_a_file_store(
+        tmp_path: Path) -> None:
+    """GIVEN a file: store (a share) whose incoming/ holds files named with a control
+    character, with Latin-1 bytes, and with a hetu, besides a dot file (the store's own kind of
+    temporary name) WHEN the worker runs on it with SQLite THEN each of the three is kept under
+    quarantine/_bad_key/ with a masked name and its own bad_key record; the dot file is left
+    alone; the listing keeps running."""
+    root = tmp_path / "store"
+    folder = root / "incoming" / POINT
+    folder.mkdir(parents=True)
+    names = [b"scan\x01.zip", b"bad_\xff\xfe_name.zip", TEST_HETU.encode() + b"\x02.zip"]
+    for name in [*names, b".partial.zip"]:
+        (folder / os.fsdecode(name)).write_bytes(b"junk " + name)
+    config = IngestConfig(storage_url=root.as_uri(), db_url=f"sqlite:///{tmp_path / 'db.db'}",
+                          sealing=ingest_sealing(tmp_path / "kela-keys"),
+                          reconcile_interval_s=0.2)
+
+    with running_worker(config):
+        wait_until("only the dot file is left in incoming/",
+                   lambda: sorted(os.listdir(folder)) == [".partial.zip"])
+
+    engine = make_engine(config.db_url)
+    records = list_exceptions(engine)
+    engine.dispose()
+    assert [r.code for r in records] == ["bad_key"] * len(names)
+    store = open_storage(config.storage_url)
+    kept = {store.get(r.quarantine_key or "") for r in records}
+    assert kept == {b"junk " + name for name in names}
+    shown = json.dumps([r.to_json() for r in records]) + "".join(keys(store, "quarantine/"))
+    assert TEST_HETU not in shown and "010594Y***2" in shown

@@ -132,6 +132,7 @@ def test_ordinary_keys_pass(key: str) -> None:
     ("a/", "empty segment"), ("..", "dot"), ("a/../b", "dot"), ("./a", "dot"),
     ("a/.hidden", "dot"), ("a\nb", "control"), ("a\x00b", "control"),
     ("k" * 256, "255 bytes"), ("/".join(["k" * 100] * 11), "1024 bytes"),
+    ("a/bad_\udcff\udcfe_name.zip", "not valid UTF-8"),  # Latin-1 bytes as os.fsdecode reads them
 ])
 def test_keys_that_could_escape_or_break_a_backend_are_refused(key: str, why: str) -> None:
     with pytest.raises(InvalidKey, match=why) as caught:
