@@ -1,10 +1,11 @@
-"""Fuzzing the ingest's trust boundary: the manifest validator and the zip verifier.
+"""Fuzzing the ingest's trust boundary: the seal, the manifest validator and the zip verifier.
 
 GIVEN arbitrary mutations of a valid bundle (manifest fields set to any JSON, zip bytes flipped,
 cut or spliced, entries of any name and kind added) and arbitrary bytes and JSON
 THEN verify_bundle, open_zip and validate_manifest raise nothing but their designed rejection
 (BundleRejected, ContractViolation), and nothing malformed is ever accepted: an accepted
-manifest passes an independent, stricter reading of the contract written here.
+manifest passes an independent, stricter reading of the contract written here. A sealed bundle
+with forged metadata or changed bytes never opens (SealRejected only).
 
 Bounded (derandomized, a few hundred examples, a per-example deadline) so it runs in CI in
 seconds; raise FUZZ_EXAMPLES to search longer.
@@ -21,16 +22,34 @@ from functools import cache
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from aspa_contract import ContractViolation, validate_manifest
 from aspa_contract.hetu import is_valid
 from aspa_contract.layout import incoming_key
+from aspa_contract.sealing import (
+    META_RECIPIENT,
+    META_SEAL,
+    META_SIGNATURE,
+    META_SIGNER,
+    SealCode,
+    SealRejected,
+    unseal,
+)
 from ingest.errors import BundleRejected
 from ingest.verify import verify_bundle
 from ingest.zipsafety import Limits, open_zip
-from tests.bundles import manifest_of, valid_bundle, with_entry, with_manifest
+from tests.bundles import (
+    kela_identity,
+    manifest_of,
+    point_signing_key,
+    seal,
+    valid_bundle,
+    with_entry,
+    with_manifest,
+)
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=2000, derandomize=True, database=None,
@@ -281,6 +300,67 @@ def test_any_json_is_valid_or_a_contract_violation(manifest: Any) -> None:
     except ContractViolation:
         return
     assert problems(manifest) == []
+
+
+# --- the seal -----------------------------------------------------------------------------
+
+
+def _signer_key(point_id: str, key_id: str) -> Ed25519PublicKey:
+    """The registry the ingest keeps: each test point's own key, nothing else."""
+    key = point_signing_key(point_id)
+    if key_id != key.key_id:
+        raise SealRejected(SealCode.UNKNOWN_KEY, f"{key_id} is not registered for {point_id}")
+    return key.public
+
+
+def _unseal_or_reject(data: bytes, metadata: dict[str, str], bundle_id: str) -> bytes | None:
+    try:
+        return unseal(data, metadata, point_id=POINT, bundle_id=bundle_id,
+                      signer_key=_signer_key,
+                      identities={kela_identity().key_id: kela_identity()})
+    except SealRejected:
+        return None
+
+
+@cache
+def _sealed() -> tuple[str, bytes, bytes, dict[str, str]]:
+    bundle_id, plain = _base()
+    made = seal(POINT, bundle_id, plain)
+    return bundle_id, plain, made.data, made.metadata
+
+
+_META_NAMES = st.sampled_from([META_SEAL, META_SIGNER, META_RECIPIENT, META_SIGNATURE,
+                               META_SIGNER.upper(), "x-amz-meta-aspa-seal"])
+
+
+@FUZZ
+@given(st.dictionaries(_META_NAMES | st.text(max_size=12),
+                       st.none() | st.text(max_size=90), max_size=4))
+def test_forged_seal_metadata_never_opens(changes: dict[str, str | None]) -> None:
+    """GIVEN a sealed bundle whose metadata fields were replaced, added or removed
+    THEN unseal raises only SealRejected, or returns exactly the sealed zip."""
+    bundle_id, plain, data, metadata = _sealed()
+    forged = dict(metadata)
+    for name, value in changes.items():
+        if value is None:
+            forged.pop(name, None)
+        else:
+            forged[name] = value
+    opened = _unseal_or_reject(data, forged, bundle_id)
+    assert opened is None or opened == plain
+
+
+@FUZZ
+@given(st.integers(0, 10_000), st.integers(1, 255), st.booleans())
+def test_a_changed_sealed_object_never_opens(at: int, xor: int, cut: bool) -> None:
+    """GIVEN a sealed bundle with one byte changed, or cut short THEN SealRejected."""
+    bundle_id, _, data, metadata = _sealed()
+    damaged = bytearray(data)
+    if cut:
+        del damaged[at % len(data):]
+    else:
+        damaged[at % len(data)] ^= xor
+    assert _unseal_or_reject(bytes(damaged), metadata, bundle_id) is None
 
 
 def test_the_strict_reading_accepts_what_the_agent_makes() -> None:
