@@ -52,6 +52,12 @@ def version_tag(info: ObjectInfo) -> str:
     return hashlib.sha256(version.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
+def bundle_id_of(key: str) -> str | None:
+    """The bundle id ``key`` names, if it is ``incoming/{point_id}/{bundle_id}.zip``."""
+    parsed = parse_incoming_key(key) if is_valid_key(key) else None
+    return parsed[1] if parsed else None
+
+
 def quarantine_keys(info: ObjectInfo) -> tuple[str, str]:
     """Where the object ``info`` is kept, and its reason: unique per object version."""
     parsed = parse_incoming_key(info.key) if is_valid_key(info.key) else None
@@ -85,8 +91,7 @@ def quarantine(info: ObjectInfo, rejection: BundleRejected, store: Storage, engi
     reason = {"code": rejection.code.value, "reason": rejection.reason, "object_key": object_key,
               "received_at": utc_text(info.last_modified)}
     store.put_new(reason_key, (json.dumps(reason, ensure_ascii=False, indent=2) + "\n").encode())
-    parsed = parse_incoming_key(info.key) if is_valid_key(info.key) else None
-    record_exception(engine, object_key=object_key, bundle_id=parsed[1] if parsed else None,
+    record_exception(engine, object_key=object_key, bundle_id=bundle_id_of(info.key),
                      code=rejection.code, reason=rejection.reason, quarantine_key=target)
     return target
 

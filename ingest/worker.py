@@ -49,6 +49,7 @@ from aspa_contract.storage.keys import check_key, is_valid_key
 from ingest.db import (
     DatabaseUnavailable,
     make_engine,
+    record_exception,
     register_case,
     upgrade_database,
 )
@@ -58,7 +59,13 @@ from ingest.discover import QueueMessage, SqsSource, listed_keys
 from ingest.errors import BundleRejected, RejectCode
 from ingest.foreign import ForeignObjects, foreign_objects
 from ingest.keyring import load_kela_identities
-from ingest.quarantine import quarantine, rename_leaked_names, shown_key, version_tag
+from ingest.quarantine import (
+    bundle_id_of,
+    quarantine,
+    rename_leaked_names,
+    shown_key,
+    version_tag,
+)
 from ingest.receipt import load_receipt, write_receipt
 from ingest.settings import IngestConfig, IngestConfigError
 from ingest.unseal import unseal_bundle
@@ -366,15 +373,31 @@ def _redrive(key: str, exc: Exception, ctx: WorkerContext) -> bool:
                   "will retry" if failures < MAX_ATTEMPTS else "quarantining it", trace)
         if failures < MAX_ATTEMPTS:
             return False
-        rejection = BundleRejected(RejectCode.INTERNAL_ERROR,
-                                   f"handling failed {failures} times; the last error: "
-                                   f"{_one_line(exc)}")
-        _reject(info, rejection, ctx, foreign)
+        _poison(info, f"handling failed {failures} times; the last error: {_one_line(exc)}",
+                ctx, foreign)
     except Exception as failure:  # the store or database failing too: try again later
         log.warning("%s: cannot count or quarantine the failure now: %s", shown_key(key),
                     _one_line(failure))
         return False
     return True
+
+
+def _poison(info: ObjectInfo, reason: str, ctx: WorkerContext,
+            foreign: ForeignObjects | None) -> None:
+    """Quarantine ``info`` as ``internal_error``. Where even keeping it fails for good (a
+    store refusing this one object), record it where it lies, once: it ends in a record all
+    the same, and later passes only find that record there."""
+    try:
+        _reject(info, BundleRejected(RejectCode.INTERNAL_ERROR, reason), ctx, foreign)
+    except TRANSIENT:
+        raise
+    except Exception as failure:
+        shown = shown_key(info.key)
+        left = BundleRejected(RejectCode.INTERNAL_ERROR, f"{reason}; it cannot be kept in "
+                              f"quarantine ({_one_line(failure)}), so it stays where it is")
+        record_exception(ctx.engine, object_key=shown, bundle_id=bundle_id_of(info.key),
+                         code=left.code, reason=left.reason, quarantine_key=shown)
+        log.error("%s: %s", shown, left.reason)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from aspa_contract.layout import incoming_key
-from aspa_contract.storage import open_storage
+from aspa_contract.storage import StorageError, open_storage
 from ingest.cli import app
 from ingest.db import (
     list_cases,
@@ -101,6 +101,32 @@ def test_a_bundle_failing_with_a_bug_is_quarantined_as_internal_error_after_n_tr
     assert TEST_HETU not in record.reason
     assert record.quarantine_key is not None
     assert exchange.store.head(record.quarantine_key) is not None
+
+
+def _store_refuses(*_args: object, **_kwargs: object) -> None:
+    raise StorageError("S3 answered InvalidRequest (the object is too large to copy)")
+
+
+def test_a_poison_bundle_the_store_refuses_to_copy_is_recorded_where_it_lies(
+        exchange_context: WorkerContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN a bundle whose registration always fails with a bug, in a store that refuses
+    to copy it into quarantine WHEN it is handled MAX_ATTEMPTS times and then again
+    THEN the last try records it as internal_error where it lies (the record says so), and
+    every later try is done at once with no second record: it ends in a record, not a loop."""
+    monkeypatch.setattr("ingest.worker.register_case", _a_bug)
+    monkeypatch.setattr("ingest.worker.quarantine", _store_refuses)
+    bundle_id, data = valid_bundle(POINT, documents=1)
+    key = incoming_key(POINT, bundle_id)
+    upload(exchange_context.store, key, data)
+
+    handled = [handle_all([key], exchange_context) for _ in range(MAX_ATTEMPTS + 1)]
+
+    assert handled == [False] * (MAX_ATTEMPTS - 1) + [True, True]
+    [record] = list_exceptions(exchange_context.engine)
+    assert (record.code, record.quarantine_key, record.bundle_id) == (
+        "internal_error", key, bundle_id)
+    assert "stays where it is" in record.reason and "InvalidRequest" in record.reason
+    assert exchange_context.store.head(key) is not None
 
 
 def test_the_running_worker_stops_retrying_a_poison_bundle_and_goes_on(
