@@ -33,7 +33,7 @@ from scanner_agent.delivery_log import DeliveryLog, State
 from tests.exchange import Exchange, agent_sealing, running_worker
 from tests.faults.ledger import Ledger
 from tests.faults.processes import Children, children
-from tests.faults.workload import drop_input, render_pages
+from tests.faults.workload import drop_input, kinds_for_round, render_pages
 from tests.s3server import REGION
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
@@ -125,11 +125,12 @@ def test_kill_9_of_the_agent_at_random_instants_loses_and_doubles_nothing(
     with running_worker(ingest), children(tmp_path / "logs") as kids:
         while kids.kills < target:
             kills = min(KILLS_PER_ROUND[long_faults], target - kids.kills)
-            drop_at = [rng.randrange(kills) for _ in range(INPUTS_PER_ROUND[long_faults])]
+            kinds = kinds_for_round(rng, INPUTS_PER_ROUND[long_faults])
+            drop_at = [rng.randrange(kills) for _ in kinds]
             for k in range(kills):
                 agent = kids.start(["aspa-agent", "run", "--json-logs"], env, AGENT_LOG)
                 for n in [n for n, at in enumerate(drop_at) if at == k]:
-                    drop_input(var / "inbox", pages, ledger, rng, f"r{rounds}i{n}")
+                    drop_input(var / "inbox", pages, ledger, rng, f"r{rounds}i{n}", kinds[n])
                 time.sleep(rng.uniform(*LIFE_S))
                 assert agent.poll() is None, f"the agent died:\n{kids.tail(AGENT_LOG)}"
                 kids.kill9(agent)

@@ -1,4 +1,4 @@
-"""A mixed workload for fault tests: loose scans, job folders and a bad file now and then.
+"""A mixed workload for fault tests: loose scans, job folders and bad files (one in every round).
 
 Pages are rendered once per session (synthetic Kela forms and attachments, test identity codes
 only) and copied under new names for every input. Each input is written beside the inbox and
@@ -36,10 +36,18 @@ def render_pages() -> list[bytes]:
     return out
 
 
+def kinds_for_round(rng: random.Random, count: int) -> list[str]:
+    """``count`` kinds of input in a random order: a folder and a bad file always among them,
+    the rest drawn by the weights in ``KINDS``."""
+    drawn = ["folder", rng.choice(["bad", "truncated"])]
+    drawn += rng.choices([k for k, _ in KINDS], weights=[w for _, w in KINDS], k=count - 2)
+    rng.shuffle(drawn)
+    return drawn
+
+
 def drop_input(inbox: Path, pages: list[bytes], ledger: Ledger, rng: random.Random,
-               name: str) -> Input:
-    """Write one input of a random kind named after ``name`` into ``inbox``; note it."""
-    kind = rng.choices([k for k, _ in KINDS], weights=[w for _, w in KINDS])[0]
+               name: str, kind: str) -> Input:
+    """Write one input of ``kind`` (see ``KINDS``) named after ``name`` into ``inbox``."""
     forms = pages[: len(FORMS)]
     staging = inbox.parent / "staging"
     staging.mkdir(exist_ok=True)
