@@ -46,6 +46,7 @@ from tests.bundles import (
 
 POINT = "hki-kallio"
 KEY_HETU = made_hetu("240702", "A", "988")
+OTHER_HETU = made_hetu("311299", "-", "977")  # someone else than the bundle's customer
 
 
 @dataclass(frozen=True)
@@ -225,9 +226,8 @@ def _with_bom(data: bytes) -> bytes:
 
 def _duplicate_hetu_key(data: bytes) -> bytes:
     """``customer`` naming two people: Python's json keeps the last, other readers the first."""
-    other = made_hetu("311299", "-", "977")
     text = json.dumps(manifest_of(data)).replace(
-        f'"hetu": "{TEST_HETU}"', f'"hetu": "{other}", "hetu": "{TEST_HETU}"')
+        f'"hetu": "{TEST_HETU}"', f'"hetu": "{OTHER_HETU}", "hetu": "{TEST_HETU}"')
     return with_entry(data, MANIFEST_NAME, text.encode())
 
 
@@ -386,6 +386,11 @@ def _kinds() -> list[BundleKind]:
         k("b65", broken(set_field("visit.reason", "hakemus \ud800")),
           refused("manifest_not_json", "schema_violation"),
           "a lone UTF-16 surrogate in a string", OPEN_FOUND),
+        # another person's code in free text: registered, but never stored as it came
+        k("b66", broken(set_field("documents.0.source", f"scan{OTHER_HETU}.png")), Registered(1),
+          "another person's hetu in a document's source name"),
+        k("b67", broken(set_field("visit.reason", f"asiakas {OTHER_HETU} soitti")),
+          Registered(1), "a hetu typed into the visit reason"),
     ]
 
 
