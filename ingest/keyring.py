@@ -83,7 +83,7 @@ def add_point_key(engine: Engine, point_id: str, public_text: str, *,
     Adding the same key to the same point again changes nothing (returns the registered
     row); a key registered for another point is refused.
     """
-    if not POINT_ID.match(point_id):
+    if not POINT_ID.fullmatch(point_id):
         raise KeyringError(f"point id {point_id!r} is not a lower-case slug like hki-kallio")
     try:
         public = parse_public_key(public_text)

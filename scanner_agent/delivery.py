@@ -137,7 +137,7 @@ class Deliverer:
     def _enqueue_new(self, report: StepReport) -> None:
         try:
             # Only finished bundles: a writer's `.tmp-…zip` also ends in .zip.
-            items = [i for i in self.outbox.items() if BUNDLE_ID.match(i.bundle_id)]
+            items = [i for i in self.outbox.items() if BUNDLE_ID.fullmatch(i.bundle_id)]
         except FileNotFoundError:  # a temp file renamed while listed: look again next pass
             return
         tracked = self.records.tracked([i.bundle_id for i in items])

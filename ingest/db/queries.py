@@ -128,7 +128,7 @@ def _cases() -> Select[Case]:
 
 def _matches(ref_or_bundle_id: str) -> Any:
     text = ref_or_bundle_id.strip().upper()
-    if BUNDLE_ID.match(text):
+    if BUNDLE_ID.fullmatch(text):
         return Case.bundle_id == text
     return Case.case_ref == normalise_case_ref(text)
 

@@ -12,7 +12,7 @@ import pytest
 
 from aspa_contract import ContractViolation, validate_manifest
 from aspa_contract.hetu import is_valid, mask, redact
-from aspa_contract.layout import incoming_key, parse_incoming_key, receipt_key
+from aspa_contract.layout import BUNDLE_ID, POINT_ID, incoming_key, parse_incoming_key, receipt_key
 from classifiers.base import Classification
 from scanner_agent.bundle import DocumentResult, Handover, build_bundle, new_bundle_id
 
@@ -83,3 +83,10 @@ def test_object_keys_round_trip_and_refuse_unsafe_ids() -> None:
     assert parse_incoming_key("incoming/../x.zip") is None
     with pytest.raises(ValueError):
         incoming_key("../etc", bundle_id)
+
+
+def test_object_keys_refuse_a_trailing_newline_and_an_id_over_128_bits() -> None:
+    assert BUNDLE_ID.fullmatch("01JD5Z8Q9X3M2N4P5R6S7T8V9W")
+    assert not BUNDLE_ID.fullmatch("01JD5Z8Q9X3M2N4P5R6S7T8V9W\n")
+    assert not BUNDLE_ID.fullmatch("Z" * 26)
+    assert not POINT_ID.fullmatch("mikkeli\n")
