@@ -16,8 +16,8 @@ CHECK_CHARS = "0123456789ABCDEFHJKLMNPRSTUVWXY"
 # Loose shape used only to find things to mask: masking a non-code costs nothing. No word
 # boundaries: a code glued to letters or digits (``scan311299-977Rb.png``) is still a code, and
 # a code whose check character is cut off still identifies a person. Case-insensitive, since
-# file systems and people lower-case names.
-_LOOKS_LIKE = re.compile(r"(\d{6})([-+A-FU-Y])\d{3}([0-9A-Y]?)", re.IGNORECASE)
+# file systems and people lower-case names. `%2B` is the 1800s sign in a URL-encoded key.
+_LOOKS_LIKE = re.compile(r"(\d{6})([-+A-FU-Y]|%2B)\d{3}([0-9A-Y]?)", re.IGNORECASE)
 
 
 def is_valid(code: str) -> bool:

@@ -17,6 +17,7 @@ def test_hetu_in_lower_case_or_without_check_character_is_masked() -> None:
     assert "977" not in public_name("asiakas_311299a977r.pdf")
     assert "977" not in public_name("311299-977.tif")
     assert "903" not in redact("x010594Y9032y 020516C903K")
+    assert redact("GET /incoming/p/010594%2B9032.zip") == "GET /incoming/p/010594%2B***2.zip"
 
 
 def test_non_utf8_bytes_become_visible_escapes() -> None:
