@@ -38,6 +38,7 @@ from scanner_agent.searchable_pdf import build_document_pdf
 log = logging.getLogger(__name__)
 
 IN_FLIGHT_BYTES = 32 << 20  # decoded pages waiting for a page worker, at most (one more if larger)
+MAX_NAMED_BLANK_FILES = 20
 
 
 @dataclass
@@ -113,9 +114,7 @@ def make_bundle(documents: Iterable[SourceDocument], handover: Handover, agent: 
         (form_pages if result.classification.kind == "form" else other_pages).extend(pages)
     if not results:
         raise InputRejected(RejectCode.ALL_PAGES_BLANK, f"{len(blank_files)} files")
-    for position, name in blank_files:
-        results[max(position - 1, 0)].warnings.append(
-            f"blank_file_dropped:{public_name(name, max_bytes=160)}")
+    note_blank_files(results, blank_files)
     # The customer is the one on the application; attachments may name others (a landlord).
     hetu = find_hetu(form_pages + other_pages, agent.config.ocr).code
     return build_bundle(results, handover, hetu, agent.classifier.version, bundle_id=bundle_id)
@@ -140,6 +139,18 @@ def read_document(name: str, raw_pages: Iterable[RawPage],
     warnings = sorted({w for p in pages for w in p.warnings})
     return DocumentResult(name, build_document_pdf(pages), len(pages), classification,
                           dropped, warnings), pages
+
+
+def note_blank_files(results: list[DocumentResult], blank_files: list[tuple[int, str]]) -> None:
+    """Name each dropped blank file in a warning of the document read before it (the first
+    document's, if none was); past ``MAX_NAMED_BLANK_FILES`` only count them (the manifest
+    takes 100 warnings a document)."""
+    for position, name in blank_files[:MAX_NAMED_BLANK_FILES]:
+        results[max(position - 1, 0)].warnings.append(
+            f"blank_file_dropped:{public_name(name, max_bytes=160)}")
+    if len(blank_files) > MAX_NAMED_BLANK_FILES:
+        results[0].warnings.append(
+            f"blank_files_dropped_unnamed:{len(blank_files) - MAX_NAMED_BLANK_FILES}")
 
 
 def summary_line(bundle: Bundle) -> str:
