@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -142,6 +143,13 @@ def _upload_of(kind: BundleKind, forge: Forge = sealed) -> Upload:
     return Upload(kind, key, body, metadata)
 
 
+@cache
+def _corpus() -> tuple[Upload, ...]:
+    """Every kind made and sealed once: each database gets the same objects in its own bucket."""
+    return (*(_upload_of(kind) for kind in BUNDLE_KINDS),
+            *(_upload_of(kind, forge) for kind, forge in _seal_kinds()))
+
+
 @dataclass
 class IngestRun:
     """What the worker made of the whole corpus."""
@@ -208,8 +216,7 @@ def ingest_run(request: pytest.FixtureRequest, moto_server: MotoServer,
                   else stack.enter_context(fresh_database(ADMIN_URL, "aspa_badinput")))
         config = _ingest_config(moto_server, db_url, root)
         store = open_storage(config.storage_url, config.storage)
-        uploads = [_upload_of(kind) for kind in BUNDLE_KINDS]
-        uploads += [_upload_of(kind, forge) for kind, forge in _seal_kinds()]
+        uploads = list(_corpus())
         run = IngestRun(request.param, db_url, store, {u.kind.id: u for u in uploads})
         stalling = [u for u in uploads if u.kind.stalls_worker and u.kind.open_issue]
         first = [u for u in uploads if u not in stalling]
