@@ -52,6 +52,9 @@ def prepare_page(raw: RawPage, settings: PrepareSettings, ocr: OcrSettings) -> P
     rotation = detect_rotation(image, dpi, settings, ocr)
     if rotation:
         image = image.rotate(-rotation, expand=True)  # PIL turns counter-clockwise
+    # Later readers (the hetu box re-read) take the resolution from the image: it must say the
+    # one decided here, not a header's 100000 nor the 600 of a page reduced to 300.
+    image.info["dpi"] = (dpi, dpi)
     return PreparedPage(image=image, number=raw.number, dpi=dpi, rotated_by=rotation,
                         warnings=warnings)
 

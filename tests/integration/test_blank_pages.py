@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from PIL import ImageOps
 
+from aspa_contract.hetu import mask
 from classifiers.catalogue import load_catalogue
 from classifiers.synth import render_blank, render_form
 from tests.pagegen import blank_page
@@ -34,7 +35,8 @@ AGENT = str(Path(sys.executable).parent / "aspa-agent")
 @pytest.fixture(scope="module")
 def summary(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("blank")
-    form = render_form(load_catalogue().by_code("TO 1")[0], "fi", seed=31, pages=1).pages[0]
+    rendered = render_form(load_catalogue().by_code("TO 1")[0], "fi", seed=31, pages=1)
+    form = rendered.pages[0]
     form.save(root / "dpi100000.png", dpi=(100000, 100000))
     ImageOps.invert(form.convert("L")).save(root / "negative.png", dpi=(300, 300))
     for folder, files in {
@@ -50,6 +52,7 @@ def summary(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                              "--out", str(root)], capture_output=True, text=True, timeout=600)
     assert result.returncode == 1, result.stderr  # 1: some were rejected
     outcome: dict[str, Any] = json.loads(result.stdout)
+    outcome["hetu_printed"] = mask(rendered.hetu)
     return outcome
 
 
@@ -66,9 +69,12 @@ def _rejected_code(summary: dict[str, Any], folder: str) -> str:
     return str(code)
 
 
-def test_form_whose_header_claims_100000_dpi_is_read_as_a_form(summary: dict[str, Any]) -> None:
-    [doc] = _manifest_of(summary, "dpi100000.png")["documents"]
+def test_form_whose_header_claims_100000_dpi_is_read_as_a_form_with_its_customer(
+        summary: dict[str, Any]) -> None:
+    manifest = _manifest_of(summary, "dpi100000.png")
+    [doc] = manifest["documents"]
     assert (doc["pages"], doc["form_code"], doc["dropped_blank_pages"]) == (1, "TO 1", [])
+    assert mask(manifest["customer"]["hetu"]) == summary["hetu_printed"]
 
 
 def test_blank_back_page_file_is_dropped_and_named_while_its_form_is_bundled(

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from scanner_agent.config import OcrSettings, PrepareSettings
 from scanner_agent.decode import decode_file, image_dpi, plausible_dpi
 from scanner_agent.errors import InputRejected, RejectCode
+from scanner_agent.prepare import prepare_page
 from tests.badfiles import (
     jpeg_declaring,
     pdf_image_deflate_bomb,
@@ -93,3 +95,21 @@ def test_infinite_dpi_in_a_header_is_unknown() -> None:
     image = Image.new("L", a4_size(100))
     image.info["dpi"] = (float("inf"), float("inf"))
     assert image_dpi(image) is None
+
+
+@pytest.mark.parametrize(("claimed", "dpi", "prepared_dpi"), [
+    ((100000, 100000), 300, 300),  # an absurd header: inferred from the page size
+    ((600, 600), 600, 300),  # a fine scan: reduced towards 300 for OCR
+])
+def test_prepared_page_says_the_resolution_it_has(
+        claimed: tuple[int, int], dpi: int, prepared_dpi: int, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("scanner_agent.prepare.detect_rotation", lambda *args: 0)
+    path = tmp_path / "form.png"
+    form_like_page(dpi=dpi).save(path, dpi=claimed)
+    [raw] = decode_file(path, **LIMITS)
+    prepared = prepare_page(raw, PrepareSettings(), OcrSettings())
+    assert prepared is not None
+    assert prepared.dpi == prepared_dpi
+    assert prepared.image.info["dpi"] == (prepared_dpi, prepared_dpi)
+    assert abs(prepared.image.height - a4_size(prepared_dpi)[1]) <= 1
