@@ -42,11 +42,13 @@ from ingest.errors import BundleRejected
 from ingest.verify import verify_bundle
 from ingest.zipsafety import Limits, open_zip
 from tests.bundles import (
+    entries,
     kela_identity,
     manifest_of,
     point_signing_key,
     seal,
     valid_bundle,
+    with_document,
     with_entry,
     with_manifest,
 )
@@ -173,21 +175,25 @@ _mutation = st.tuples(st.sampled_from(_PATHS), st.sampled_from(["set", "delete"]
 
 
 def _mutated(manifest: dict[str, Any], path: str, action: str, value: Any) -> dict[str, Any]:
+    """``manifest`` with ``path`` set to ``value`` or deleted; unchanged where an earlier
+    mutation removed the path or changed what is along it."""
     *parents, last = path.split(".")
     target: Any = manifest
-    for part in parents:
-        target = target[int(part)] if isinstance(target, list) else target.get(part)
-        if not isinstance(target, (dict, list)):
-            return manifest
-    if isinstance(target, list):
-        if action == "delete":
-            del target[int(last)]
-        else:
-            target[int(last)] = value
-    elif action == "delete":
-        target.pop(last, None)
-    else:
-        target[last] = value
+    try:
+        for part in parents:
+            target = target[int(part)] if isinstance(target, list) else target[part]
+        if isinstance(target, list):
+            if action == "delete":
+                del target[int(last)]
+            else:
+                target[int(last)] = value
+        elif isinstance(target, dict):
+            if action == "delete":
+                target.pop(last, None)
+            else:
+                target[last] = value
+    except (IndexError, KeyError, TypeError, ValueError):
+        pass
     return manifest
 
 
@@ -252,6 +258,35 @@ def test_damaged_zip_bytes_are_rejected_or_verify_to_the_same_bundle(data: st.Da
     verified = _verify_or_reject(incoming_key(POINT, bundle_id), bytes(damaged))
     if verified is not None:
         assert verified.manifest == manifest_of(original)
+
+
+_PDF_TOKENS = [b"/OpenAction", b"/JavaScript", b"/Launch", b"/AA", b"/URI", b"/EmbeddedFile",
+               b"/AcroForm", b"/Kids [3 0 R 3 0 R]", b"/Count 999999999", b"/Parent 2 0 R",
+               b"<< /S /JavaScript /JS (app.alert(1)) >>", b"R R R", b"9999999999 0 obj",
+               b"startxref\n0\n", b"stream\n", b"endstream", b"[" * 500, b"<<" * 500]
+
+
+@FUZZ
+@given(st.data())
+def test_a_damaged_or_spiked_pdf_is_rejected_or_parses(data: st.DataObject) -> None:
+    """GIVEN a bundle whose first PDF had bytes flipped, cut or PDF tokens spliced in (its
+    checksum made to match) THEN only BundleRejected, or it verifies with its stated pages."""
+    bundle_id, original = _base()
+    name = manifest_of(original)["documents"][0]["file"]
+    pdf = bytearray(entries(original)[name])
+    for _ in range(data.draw(st.integers(1, 3))):
+        at = data.draw(st.integers(0, len(pdf) - 1))
+        action = data.draw(st.sampled_from(["flip", "cut", "splice"]))
+        if action == "flip":
+            pdf[at] ^= 1 << data.draw(st.integers(0, 7))
+        elif action == "cut":
+            del pdf[at: at + data.draw(st.integers(1, 200))]
+        else:
+            pdf[at:at] = data.draw(st.sampled_from(_PDF_TOKENS))
+    verified = _verify_or_reject(incoming_key(POINT, bundle_id),
+                                 with_document(original, name, bytes(pdf)))
+    if verified is not None:
+        assert verified.documents[0].pages == 1
 
 
 _entry_names = st.text(min_size=0, max_size=30) | st.sampled_from([
