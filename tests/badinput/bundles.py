@@ -276,7 +276,7 @@ def _kinds() -> list[BundleKind]:
           "clerk_id ending in a newline"),
         k("b06", broken(set_field("point_id", POINT + "\n")),
           refused("schema_violation", "point_mismatch"), "point_id ending in a newline"),
-        k("b07", at_key(lambda _: incoming_key(POINT, "Z" * 26),
+        k("b07", at_key(lambda _: f"incoming/{POINT}/{'Z' * 26}.zip",
                         set_field("bundle_id", "Z" * 26)), refused("bad_key", "schema_violation"),
           "bundle id ZZZ…Z: above 128 bits"),
         k("b08", broken(set_field("agent_version", "agent\x00")), SCHEMA,
