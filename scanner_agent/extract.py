@@ -29,8 +29,8 @@ The century sign, in full. The check character does not cover it, and ``-``/``Y`
 witnesses may even agree on. So a sign is accepted only on a confident read of that very
 character: every re-read of the box that gave the code must show the sign as read (not
 corrected into one) with tesseract's character confidence at least
-:data:`MIN_SIGN_CONFIDENCE` and no other century sign among the choices tesseract weighed for
-it (:data:`MIN_RIVAL_CONFIDENCE`), and no read — re-read or page text by the label — may show
+:data:`MIN_SIGN_CONFIDENCE` and no other century sign close behind among the choices tesseract
+weighed for it (:data:`RIVAL_MARGIN`), and no read — re-read or page text by the label — may show
 the same code with another sign. A code from the page text (``label_text``, ``text``,
 ``corrected``) is re-read in the box of its words on the page under the same rule. Otherwise:
 no code, method ``uncertain_century_sign``, and a person supplies it. (Handwriting is not read
@@ -173,9 +173,11 @@ ENHANCED_LANGUAGE = "eng"  # digits and capitals only: a model other than the pa
 # with no sign to score at all. Disagreement between reads is the stronger guard; this floor
 # drops the reads tesseract itself doubts.
 MIN_SIGN_CONFIDENCE = 85.0
-# A rival century sign tesseract weighed for the same character at this confidence or more
-# makes the read doubtful (a script-font Y: taken at 90, with V at 57 among its choices).
-MIN_RIVAL_CONFIDENCE = 10.0
+# A rival century sign tesseract weighed for the same character within this many points of
+# the sign it took makes the read doubtful: a script-font Y taken at 93 with V at 70. Rivals
+# far behind are usual on right reads (a faint printed Y taken at 98 with V at 56, E at 98
+# with F at 34-38), so any rival at all would cost many right codes.
+RIVAL_MARGIN = 25.0
 _STRIP_LABEL = re.compile(r"[^a-zåäö/]+")
 _CODE_GAP = re.compile(r"(?<=[0-9A-Z+-]) +(?=[0-9A-Z+-])")
 
@@ -332,19 +334,20 @@ def _sign_confidence(read: RegionRead, code: str) -> float:
 
     0 when ``read`` shows the code's date followed by no sign or another one, or not at all
     (then this read never saw that sign: a "0" the correction rule made "U" counts as not
-    seen), or when tesseract weighed another century sign for that character at
-    :data:`MIN_RIVAL_CONFIDENCE` or more. The rest of the code may be misread here: the
-    checksum of another witness covers it.
+    seen), or when tesseract weighed another century sign for that character within
+    :data:`RIVAL_MARGIN` of it. The rest of the code may be misread here: the checksum of
+    another witness covers it.
     """
     chars = "".join(char for char, _ in read.chars)
     start = chars.find(code[:_CENTURY_PLACE])
     while 0 <= start < len(chars) - _CENTURY_PLACE:
         place = start + _CENTURY_PLACE
         if chars[place] == code[_CENTURY_PLACE]:
+            taken = read.chars[place][1]
             rivals = read.rivals[place] if place < len(read.rivals) else ()
-            doubted = any(c in CENTURY_SIGNS and conf >= MIN_RIVAL_CONFIDENCE
+            doubted = any(c in CENTURY_SIGNS and conf >= taken - RIVAL_MARGIN
                           for c, conf in rivals)
-            return 0.0 if doubted else read.chars[place][1]
+            return 0.0 if doubted else taken
         start = chars.find(code[:_CENTURY_PLACE], start + 1)
     return 0.0
 
