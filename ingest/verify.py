@@ -10,6 +10,7 @@ A pure function: no storage, no clock, no database.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections import Counter
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from aspa_contract import MANIFEST_NAME, ContractViolation, validate_manifest
-from aspa_contract.hetu import is_valid, mask
+from aspa_contract.hetu import is_valid, mask, redact
 from aspa_contract.layout import parse_incoming_key
 from ingest.errors import BundleRejected, RejectCode
 from ingest.pdfsafety import check_pdf
@@ -70,7 +71,7 @@ def verify_bundle(key: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> Ver
         _check_entries(archive.names, manifest)
         documents = tuple(_verify_document(archive, entry) for entry in manifest["documents"])
     hetu = _check_hetu(manifest["customer"]["hetu"])
-    return VerifiedBundle(bundle_id, point_id, manifest, documents, hetu)
+    return VerifiedBundle(bundle_id, point_id, _masked_free_text(manifest), documents, hetu)
 
 
 def _parse_key(key: str) -> tuple[str, str]:
@@ -90,7 +91,9 @@ def _read_manifest(archive: SafeZip, limits: Limits) -> dict[str, Any]:
                              f"{limits.max_manifest_bytes}")
     raw = archive.read(MANIFEST_NAME)
     try:
-        manifest = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+        manifest = json.loads(raw.decode("utf-8"), parse_constant=_no_constant,
+                              object_pairs_hook=_unique_keys)
+        _check_text(manifest)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise BundleRejected(RejectCode.MANIFEST_NOT_JSON,
                              f"{MANIFEST_NAME} is not UTF-8 JSON: {exc}") from exc
@@ -103,6 +106,43 @@ def _read_manifest(archive: SafeZip, limits: Limits) -> dict[str, Any]:
         raise BundleRejected(RejectCode.SCHEMA_VIOLATION,
                              f"manifest lists {', '.join(repeated)} more than once")
     return manifest
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Python keeps the last of two equal keys, another reader the first: with `hetu` twice the
+    # two would file the case on two different people. JSON that can be read two ways is refused.
+    keys = [key for key, _ in pairs]
+    repeated = _repeated(keys)
+    if repeated:
+        raise ValueError(f"key {repeated[0][:40]!r} appears more than once in one object")
+    return dict(pairs)
+
+
+def _check_text(value: object) -> None:
+    """Refuse a ``\\ud800`` escape: a lone surrogate is not text and no database stores it."""
+    if isinstance(value, str):
+        value.encode("utf-8")  # UnicodeEncodeError is a ValueError
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key)
+            _check_text(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_text(item)
+
+
+def _masked_free_text(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest as the register stores it. Only ``customer.hetu`` may hold a code; the free
+    text (file names, the visit reason, warnings) holds any other code masked."""
+    masked = copy.deepcopy(manifest)
+    if masked.get("visit"):
+        masked["visit"]["reason"] = redact(masked["visit"]["reason"])
+    for document in masked["documents"]:
+        if "source" in document:
+            document["source"] = redact(document["source"])
+        if "warnings" in document:
+            document["warnings"] = [redact(w) for w in document["warnings"]]
+    return masked
 
 
 def _no_constant(name: str) -> NoReturn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,6 +14,7 @@ from typing import Any
 from ulid import ULID
 
 from aspa_contract import MANIFEST_NAME, SCHEMA_ID, validate_manifest
+from aspa_contract.hetu import redact
 from aspa_contract.instants import utc_text
 from aspa_contract.names import public_name
 from classifiers.base import Classification
@@ -89,10 +91,17 @@ def _visit(handover: Handover) -> dict[str, str] | None:
     if handover.visit_reason is None:
         return None
     return {
-        "reason": handover.visit_reason,
+        "reason": _one_line(handover.visit_reason),
         "started_at": utc_text(handover.handed_in_at),
         "ended_at": utc_text(handover.scanned_at),
     }
+
+
+def _one_line(text: str) -> str:
+    # Activity data, never personal data: a code typed into the reason is masked, and the line
+    # fits the schema (one line, at most 200 characters) whatever the clerk typed.
+    line = " ".join(text.split())
+    return redact("".join(ch for ch in line if unicodedata.category(ch)[0] != "C"))[:200]
 
 
 def _document_entry(position: int, doc: DocumentResult) -> dict[str, Any]:

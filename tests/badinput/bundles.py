@@ -252,7 +252,6 @@ def _with_bom_free_junk_prefix(data: bytes) -> bytes:
     return b"MZ" + bytes(64) + data
 
 
-OPEN_FOUND = "found by tests/badinput beyond issue 7: not fixed yet"
 
 SCHEMA = refused("schema_violation")
 NOT_A_ZIP = refused("not_a_zip")
@@ -382,10 +381,10 @@ def _kinds() -> list[BundleKind]:
           refused("missing_document"), "a listed document missing"),
         # found by this corpus, beyond issue 7
         k("b64", broken(_duplicate_hetu_key), refused("manifest_not_json", "schema_violation"),
-          "the hetu key twice: another reader takes another person", OPEN_FOUND),
+          "the hetu key twice: another reader takes another person"),
         k("b65", broken(set_field("visit.reason", "hakemus \ud800")),
           refused("manifest_not_json", "schema_violation"),
-          "a lone UTF-16 surrogate in a string", OPEN_FOUND),
+          "a lone UTF-16 surrogate in a string"),
         # another person's code in free text: registered, but never stored as it came
         k("b66", broken(set_field("documents.0.source", f"scan{OTHER_HETU}.png")), Registered(1),
           "another person's hetu in a document's source name"),

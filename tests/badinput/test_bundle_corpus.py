@@ -400,8 +400,6 @@ def test_two_bad_bundles_on_one_key_are_both_kept(ingest_run: IngestRun) -> None
     assert len(kept) == 2 and all(k and ingest_run.store.head(k) for k in kept)
 
 
-@pytest.mark.xfail(strict=True, reason="found by tests/badinput beyond issue 7: free text in a "
-                   "manifest is stored as it came")
 def test_no_other_persons_identity_code_is_stored_from_a_manifest(
         ingest_run: IngestRun) -> None:
     """GIVEN bundles whose source names and visit reason carry another person's hetu

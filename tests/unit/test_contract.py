@@ -90,3 +90,14 @@ def test_object_keys_refuse_a_trailing_newline_and_an_id_over_128_bits() -> None
     assert not BUNDLE_ID.fullmatch("01JD5Z8Q9X3M2N4P5R6S7T8V9W\n")
     assert not BUNDLE_ID.fullmatch("Z" * 26)
     assert not POINT_ID.fullmatch("mikkeli\n")
+
+
+def test_a_typed_visit_reason_becomes_one_line_of_activity_data_without_a_code() -> None:
+    """GIVEN a clerk's reason over two lines with a code and a control character in it
+    THEN the manifest holds it as one valid line, the code masked."""
+    handover = Handover("hki-kallio", "clerk-7", HANDED_IN, HANDED_IN,
+                        visit_reason="asiakas 311299-977R\nsoitti\x07" + "x" * 300)
+    made = build_bundle([_document()], handover, "010594Y9032", "rules/1")
+    reason = made.manifest["visit"]["reason"]
+    assert reason.startswith("asiakas 311299-***R soitti") and len(reason) == 200
+    validate_manifest(made.manifest)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import io
+import json
 import random
 import re
 import stat
@@ -283,7 +284,7 @@ BROKEN = [
     Broken("scan on 30 February", C.SCHEMA_VIOLATION, _set("scanned_at", "2026-02-30T10:00:00Z")),
     Broken("visit ending at 24:00", C.SCHEMA_VIOLATION,
            _set("visit.ended_at", "2026-11-27T24:00:00Z")),
-    Broken("bundle id over 128 bits", C.SCHEMA_VIOLATION, _set("bundle_id", OVER_128_BITS),
+    Broken("bundle id over 128 bits", C.BAD_KEY, _set("bundle_id", OVER_128_BITS),
            key=f"incoming/hki-kallio/{OVER_128_BITS}.zip"),
     Broken("agent version with a space", C.SCHEMA_VIOLATION, _set("agent_version", "aspa 1")),
     Broken("classifier version of 129 characters", C.SCHEMA_VIOLATION,
@@ -484,3 +485,29 @@ def test_reason_is_masked_and_cut_whatever_the_caller_passes() -> None:
     assert TEST_HETU not in rejected.reason
     assert "010594Y***2" in rejected.reason
     assert len(rejected.reason) <= 500
+
+
+def test_a_manifest_that_reads_two_ways_is_refused() -> None:
+    """GIVEN the customer's hetu key twice, or a lone surrogate escape in a string
+    THEN the manifest is refused: another reader would see another person or other text."""
+    bundle_id, data = valid_bundle(POINT, documents=1)
+    twice = _manifest_text(data, b'"hetu": ', b'"hetu": "020516C903K", "hetu": ')
+    surrogate = _manifest_text(data, b'"reason": "', b'"reason": "\\ud800')
+    for broken in (twice, surrogate):
+        with pytest.raises(BundleRejected) as caught:
+            verify_bundle(incoming_key(POINT, bundle_id), broken)
+        assert caught.value.code == RejectCode.MANIFEST_NOT_JSON
+
+
+def test_another_persons_code_in_free_text_is_masked_in_what_is_stored() -> None:
+    """GIVEN a source name and a visit reason naming another person's code
+    THEN the verified manifest (what the register stores) holds it masked; the customer's own
+    code stays whole."""
+    other = "311299-977R"
+    bundle_id, data = valid_bundle(POINT, documents=1)
+    data = _manifest_text(data, b'"reason": "', f'"reason": "{other} '.encode())
+    data = _manifest_text(data, b'"source": "', f'"source": "{other}'.encode())
+    manifest = verify_bundle(incoming_key(POINT, bundle_id), data).manifest
+    stored = json.dumps(manifest)
+    assert other not in stored and stored.count("311299-***R") == 2
+    assert manifest["customer"]["hetu"] == TEST_HETU
