@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from classifiers.loading import load_classifier
 from scanner_agent.config import AgentConfig
+from scanner_agent.delivery import Deliverer
 from scanner_agent.pipeline import Outcome
 from scanner_agent.service import Service
 
@@ -50,3 +51,18 @@ def running_agent(config: AgentConfig) -> Iterator[RunningAgent]:
         runner.service.stop()
         runner.thread.join(timeout=60)
         assert not runner.thread.is_alive(), "the agent did not stop"
+
+
+@contextmanager
+def running_deliverer(deliverer: Deliverer) -> Iterator[threading.Thread]:
+    """The deliverer's loop alone in its own thread, stopped and joined however the block
+    ends."""
+    stop = threading.Event()
+    thread = threading.Thread(target=deliverer.run, args=(stop,), name="deliverer")
+    thread.start()
+    try:
+        yield thread
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+        assert not thread.is_alive(), "the deliverer did not stop"

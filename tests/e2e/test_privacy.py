@@ -26,9 +26,8 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +53,7 @@ from tests.exchange import (
     running_worker,
     trust_test_keys,
 )
+from tests.faults.waiting import wait_until
 from tests.postgres import ADMIN_URL, fresh_database
 from tests.s3server import REGION, MotoServer, S3Bucket, create_bucket
 
@@ -181,14 +181,6 @@ def debug_logs() -> Iterator[tuple[io.StringIO, io.StringIO]]:
     finally:
         root.handlers[:] = saved_handlers
         root.setLevel(saved_level)
-
-
-def wait_until(what: str, condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"never happened: {what}")
-        time.sleep(0.3)
 
 
 def exceptions_recorded(db_url: str) -> int:

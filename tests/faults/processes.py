@@ -10,7 +10,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +68,11 @@ class Children:
         """The end of a child's log, for failure messages."""
         path = self.logs / log_name
         return path.read_text(errors="replace")[-chars:] if path.exists() else "(no log)"
+
+
+def exited(process: subprocess.Popen[bytes], name: str) -> Callable[[], str | None]:
+    """For :func:`tests.faults.waiting.wait_until`: a message once ``process`` has exited."""
+    return lambda: None if process.poll() is None else f"{name} exited {process.returncode}"
 
 
 @contextmanager

@@ -19,9 +19,7 @@ instants themselves still depend on the machine's speed.
 from __future__ import annotations
 
 import random
-import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -32,7 +30,8 @@ from ingest.db.models import BundleException, Case
 from scanner_agent.delivery_log import DeliveryLog, State
 from tests.exchange import Exchange, agent_sealing, running_worker
 from tests.faults.ledger import Ledger
-from tests.faults.processes import Children, children
+from tests.faults.processes import children, exited
+from tests.faults.waiting import wait_until
 from tests.faults.workload import drop_input, kinds_for_round, render_pages
 from tests.s3server import REGION
 
@@ -44,7 +43,6 @@ LONG_KILLS = 200
 KILLS_PER_ROUND = (6, 20)
 INPUTS_PER_ROUND = (6, 8)
 LIFE_S = (0.5, 10.0)  # how long the agent runs before a kill, drawn uniformly
-DRAIN_S = 600.0  # a guard against a hung test, never a measurement
 AGENT_LOG = "agent.log"
 POINT = "hki-kallio"
 
@@ -79,16 +77,6 @@ def drained(var: Path) -> bool:
     local = [p for p in (var / "outbox").iterdir()] + list((var / "done").iterdir())
     rows = DeliveryLog.in_var(var).rows(State.QUEUED, State.UPLOADED, State.FLAGGED)
     return not inbox and not claimed and not local and not rows
-
-
-def wait_until(what: str, condition: Callable[[], bool], kids: Children,
-               agent: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + DRAIN_S
-    while not condition():
-        assert agent.poll() is None, f"the agent died:\n{kids.tail(AGENT_LOG)}"
-        if time.monotonic() > deadline:
-            pytest.fail(f"never happened: {what}\n{kids.tail(AGENT_LOG)}")
-        time.sleep(0.3)
 
 
 def assert_delivered(var: Path, exchange: Exchange, ledger: Ledger) -> None:
@@ -137,7 +125,9 @@ def test_kill_9_of_the_agent_at_random_instants_loses_and_doubles_nothing(
                 ledger.assert_safe(ledger.locate(var, exchange.config.db_url),
                                    f"after kill {kids.kills}")
             agent = kids.start(["aspa-agent", "run", "--json-logs"], env, AGENT_LOG)
-            wait_until("the agent drained", lambda: drained(var), kids, agent)
+            wait_until("the agent drained", lambda: drained(var),
+                       trouble=exited(agent, "the agent"),
+                       context=lambda: kids.tail(AGENT_LOG))
             assert kids.terminate(agent) == 0, kids.tail(AGENT_LOG)
             ledger.assert_settled(ledger.locate(var, exchange.config.db_url))
             assert_delivered(var, exchange, ledger)

@@ -19,7 +19,6 @@ import json
 import random
 import subprocess
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from ingest.db.models import BundleException, Case
 from tests.bundles import seal, valid_bundle
 from tests.exchange import Exchange
 from tests.faults.processes import Children, children
+from tests.faults.waiting import wait_until
 from tests.s3server import REGION
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
@@ -43,7 +43,6 @@ LONG_KILLS = 200
 PROCESSES = 2
 POINTS = ("hki-kallio", "tku-keskusta", "oulu-keskusta")
 LIFE_S = (0.3, 4.0)  # how long a worker runs before a kill, drawn uniformly
-WAIT_S = 300.0  # a guard against a hung test, never a measurement
 
 
 def ingest_env(exchange: Exchange) -> dict[str, str]:
@@ -125,16 +124,6 @@ class Worker:
         return cls(slot, kids.start(["aspa-ingest", "run"], env, log, cwd=cwd), log)
 
 
-def wait_until(what: str, condition: Callable[[], bool], kids: Children,
-               workers: list[Worker]) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not condition():
-        if time.monotonic() > deadline:
-            logs = "\n".join(kids.tail(w.log) for w in workers)
-            pytest.fail(f"never happened: {what}\n{logs}")
-        time.sleep(0.3)
-
-
 def test_kill_9_of_ingest_workers_at_random_instants_registers_each_bundle_once(
         tmp_path: Path, exchange: Exchange, rng: random.Random, long_faults: bool) -> None:
     db_url = exchange.config.db_url
@@ -154,13 +143,16 @@ def test_kill_9_of_ingest_workers_at_random_instants_registers_each_bundle_once(
             workers[victim.slot] = Worker.start(kids, env, tmp_path, victim.slot)
             assert_consistent(store, db_url, uploaded, f"after kill {kids.kills}")
         uploaded |= upload(store, rng, 3)
+        def logs() -> str:
+            return "\n".join(kids.tail(w.log) for w in workers)
+
         wait_until("every bundle registered and receipted", lambda: len(
-            stored_ids(store, "receipts/")) == len(uploaded), kids, workers)
-        wait_until("incoming/ is empty", lambda: not stored_ids(store, "incoming/"), kids,
-                   workers)
+            stored_ids(store, "receipts/")) == len(uploaded), context=logs)
+        wait_until("incoming/ is empty", lambda: not stored_ids(store, "incoming/"),
+                   context=logs)
         # A SIGTERM that lands before the handler is installed would end it by the signal.
         wait_until("every worker is running", lambda: all(
-            "ingest running" in kids.tail(w.log, 10**6) for w in workers), kids, workers)
+            "ingest running" in kids.tail(w.log, 10**6) for w in workers), context=logs)
         codes = [kids.terminate(w.process) for w in workers]
         assert codes == [0] * PROCESSES, [kids.tail(w.log) for w in workers]
 

@@ -12,10 +12,6 @@ from __future__ import annotations
 
 import json
 import random
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,38 +25,16 @@ from scanner_agent.config import AgentConfig, load_config
 from scanner_agent.delivery import Deliverer
 from scanner_agent.delivery_log import DeliveryLog, State
 from scanner_agent.outbox import Outbox
+from tests.agent_runner import running_deliverer
 from tests.bundles import valid_bundle
 from tests.exchange import EachPointSealer, Exchange, running_worker
 from tests.faults.proxy import FaultProxy
+from tests.faults.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 POINTS = ("hki-kallio", "tku-keskusta")
-WAIT_S = 240.0  # a guard against a hung test, never a measurement
-
-
-@contextmanager
-def delivering(deliverer: Deliverer) -> Iterator[threading.Thread]:
-    """The deliverer's loop in a thread, stopped and joined however the test ends."""
-    stop = threading.Event()
-    thread = threading.Thread(target=deliverer.run, args=(stop,), name="deliverer")
-    thread.start()
-    try:
-        yield thread
-    finally:
-        stop.set()
-        thread.join(timeout=60)
-        assert not thread.is_alive(), "the deliverer did not stop"
-
-
-def wait_until(what: str, condition: Callable[[], bool], thread: threading.Thread) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not condition():
-        assert thread.is_alive(), "the deliverer's thread died"
-        if time.monotonic() > deadline:
-            pytest.fail(f"never happened: {what}")
-        time.sleep(0.1)
 
 
 def fill_outbox(config: AgentConfig, count: int) -> dict[str, str]:
@@ -97,9 +71,10 @@ def test_every_bundle_is_delivered_and_registered_once_through_a_failing_s3(
                                                     "reconcile_interval_s": 2.0})
         deliverer = Deliverer(config, open_storage(exchange.bucket.url, through_proxy),
                               sealer=EachPointSealer())
-        with running_worker(ingest), delivering(deliverer) as thread:
+        with running_worker(ingest), running_deliverer(deliverer) as thread:
             wait_until("every bundle receipted",
-                       lambda: len(log.rows(State.RECEIPTED)) == bundles, thread)
+                       lambda: len(log.rows(State.RECEIPTED)) == bundles,
+                       trouble=lambda: None if thread.is_alive() else "the deliverer died")
     print(f"proxy fates: {dict(proxy.counts)}")
 
     faults = sum(n for fate, n in proxy.counts.items() if fate != "forwarded")
