@@ -107,10 +107,20 @@ def _deflated_zeros(mebibytes: int, prefix: bytes = b"", suffix: bytes = b"") ->
 def tiff_of_blank_frames(path: Path, frames: int = 1000) -> Path:
     """A TIFF of ``frames`` blank A4 300 dpi greyscale pages that all share one deflated
     strip: ~150 kB on disk, 8.7 GB decoded."""
-    width, height = A4_300
-    strip = _deflated_zeros(9)  # zeros are white here (WhiteIsZero)
+    return tiff_of_frames(path, frames)
+
+
+def tiff_of_frames(path: Path, frames: int, page: Image.Image | None = None) -> Path:
+    """A TIFF of ``frames`` copies of the greyscale ``page`` (blank A4 at 300 dpi if None),
+    all sharing one deflated strip: small on disk however many frames it has."""
+    if page is None:
+        (width, height), photometric = A4_300, 0
+        strip = _deflated_zeros(9)  # zeros are white here (WhiteIsZero)
+    else:
+        (width, height), photometric = page.size, 1
+        strip = zlib.compress(page.convert("L").tobytes(), 9)
     fields = [(256, LONG, width), (257, LONG, height), (258, SHORT, 8), (259, SHORT, 8),
-              (262, SHORT, 0), (277, SHORT, 1), (278, LONG, height), (273, LONG, 8),
+              (262, SHORT, photometric), (277, SHORT, 1), (278, LONG, height), (273, LONG, 8),
               (279, LONG, len(strip))]
     size = 2 + 12 * len(fields) + 4
     first = 8 + len(strip)

@@ -22,8 +22,8 @@ import pytest
 
 from scanner_agent.config import PrepareSettings
 from tests.agent_memory import run_agent
-from tests.badfiles import BOMBS, tiff_of_blank_frames
-from tests.pagegen import colour_form_at
+from tests.badfiles import BOMBS, tiff_of_blank_frames, tiff_of_frames
+from tests.pagegen import SAMPLE_LINES, colour_form_at, text_page
 
 pytestmark = pytest.mark.integration
 BUDGET_MB = 300  # the agent's memory budget above idle
@@ -81,6 +81,24 @@ def test_largest_colour_page_is_read_or_refused_within_the_memory_budget(
         assert [(d["pages"], d["form_code"]) for d in bundle["documents"]] == [(1, "TO 1")]
     else:
         assert [r["code"] for r in summary["rejected"]] == [code]
+    assert measured.peak_mb <= idle_mb + BUDGET_MB, (
+        f"peak {measured.peak_mb:.0f} MB, idle {idle_mb:.0f} MB")
+
+
+def test_long_document_of_real_pages_is_read_within_the_memory_budget(
+        idle_mb: float, tmp_path: Path) -> None:
+    """40 A4 pages with text and no identity code label (one strip shared by every frame: a
+    25 kB file) are all read; each page's image waits for the customer search compressed, not
+    as 8.7 MB of pixels."""
+    page = text_page([line for line in SAMPLE_LINES if "henkilötunnus" not in line], dpi=300)
+    path = tiff_of_frames(tmp_path / "long.tif", 40, page)
+
+    measured = run_agent(["bundle", str(path), "--out", str(tmp_path)], tmp_path / "var",
+                         kill_above_mb=idle_mb + BUDGET_MB + 200, timeout_s=900)
+
+    assert not measured.killed, measured.stderr[-2000:]
+    [bundle] = json.loads(measured.stdout)["bundles"]
+    assert [d["pages"] for d in bundle["documents"]] == [40]
     assert measured.peak_mb <= idle_mb + BUDGET_MB, (
         f"peak {measured.peak_mb:.0f} MB, idle {idle_mb:.0f} MB")
 
