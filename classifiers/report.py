@@ -90,7 +90,7 @@ def thumbnail(files: Sequence[Path], height: int = THUMB_HEIGHT) -> Image.Image 
     """
     pages: list[Image.Image] = []
     for path in files:
-        pages += [_small(page, height) for page in _decode(path)][:THUMB_PAGES - len(pages)]
+        pages += [_small(page, height) for page in _decode(path, THUMB_PAGES - len(pages))]
         if len(pages) == THUMB_PAGES:
             break
     if not pages:
@@ -104,14 +104,18 @@ def thumbnail(files: Sequence[Path], height: int = THUMB_HEIGHT) -> Image.Image 
     return sheet
 
 
-def _decode(path: Path) -> list[Image.Image]:
+def _decode(path: Path, wanted: int) -> list[Image.Image]:
     limits = PrepareSettings()
-    try:
-        raw = decode_file(path, max_pixels=limits.max_pixels,
-                          max_pages=limits.max_pages_per_document)
+    images: list[Image.Image] = []
+    try:  # pages decode as they are taken: damage deep in a file shows only then
+        for page in decode_file(path, max_pixels=limits.max_pixels,
+                                max_pages=limits.max_pages_per_document):
+            if len(images) == wanted:
+                break
+            images.append(page.image)
     except InputRejected:
-        return []  # no preview rather than no report
-    return [page.image for page in raw]
+        pass  # the pages read so far, or no preview, rather than no report
+    return images
 
 
 def _small(page: Image.Image, height: int) -> Image.Image:

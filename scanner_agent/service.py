@@ -60,7 +60,8 @@ class Service:
         self.make_folders()
         recover(self.config)
         watcher = FolderWatcher(self.config.paths.inbox, self.config.intake,
-                                probe=partial(probe, max_pixels=self.config.prepare.max_pixels))
+                                probe=partial(probe, max_pixels=self.config.prepare.max_pixels,
+                                              max_pages=self.config.prepare.max_pages_per_document))
         agent = Agent.start(self.config, self.classifier)
         deliverer = _start_delivery(self.config, self.stop_event)
         watcher.start()
