@@ -119,8 +119,12 @@ def make_bundle(documents: Iterable[SourceDocument], handover: Handover, agent: 
         raise InputRejected(RejectCode.ALL_PAGES_BLANK, f"{len(blank_files)} files")
     note_blank_files(results, blank_files)
     # The customer is the one on the application; attachments may name others (a landlord).
-    hetu = find_hetu(form_pages + other_pages, agent.config.ocr).code
-    return build_bundle(results, handover, hetu, agent.classifier.version, bundle_id=bundle_id)
+    hetu = find_hetu(form_pages + other_pages, agent.config.ocr)
+    if hetu.code is None and hetu.method != "none":
+        # A code was seen but not trusted: Kela's handler learns why a person must supply it.
+        results[0].warnings.append(f"hetu_not_taken:{hetu.method}")
+    return build_bundle(results, handover, hetu.code, agent.classifier.version,
+                        bundle_id=bundle_id)
 
 
 def read_document(name: str, raw_pages: Iterable[RawPage],

@@ -155,7 +155,8 @@ def detect_rotation(image: Image.Image, dpi: int, settings: PrepareSettings,
     factor = max(1, round(dpi / settings.osd_dpi))
     small = image.reduce(factor) if factor > 1 else image
     try:
-        out = run_tesseract(small, max(1, dpi // factor), ["--psm", "0", "-l", "osd"], ocr)
+        out = run_tesseract(small, max(1, dpi // factor), ["--psm", "0", "-l", "osd"], ocr,
+                            call="orientation (OSD)")
     except InputRejected as exc:
         log.info("orientation not detected: %s", exc.detail)
         return 0

@@ -14,6 +14,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -90,6 +91,9 @@ def test_a_crash_on_every_hetu_box_read_costs_the_hetu_not_the_document(tmp_path
     [bundle] = summary["bundles"]
     assert bundle["hetu"] is None
     assert [d["form_code"] for d in bundle["documents"]] == ["TO 1"]
+    with zipfile.ZipFile(bundle["path"]) as archive:  # Kela's handler is told why
+        warnings = json.loads(archive.read("manifest.json"))["documents"][0]["warnings"]
+    assert [w for w in warnings if w.startswith("hetu_not_taken:")]
     assert "hetu box re-read (as scanned) failed" in result.stderr
     assert "SIGFPE" in result.stderr
 
