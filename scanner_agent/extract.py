@@ -69,7 +69,7 @@ from aspa_contract.hetu import CENTURY_SIGNS, CHECK_CHARS, is_valid, mask
 from scanner_agent.config import OcrSettings
 from scanner_agent.errors import InputRejected
 from scanner_agent.ocr import read_region, union_box
-from scanner_agent.pages import Box, OcrPage, OcrWord, RegionRead
+from scanner_agent.pages import Box, OcrPage, OcrWord, RegionRead, parked
 
 log = logging.getLogger(__name__)
 
@@ -237,19 +237,30 @@ def _by_labels(pages: list[OcrPage], settings: OcrSettings, today: date,
                seen: set[str]) -> Verdict | None:
     """The verdict of the first label that gives one: its boxes first, then its text."""
     for page in pages:
-        for label in [w for w in page.words if is_label(w.text)][:_MAX_LABELS]:
-            full = _codes(_text_near(page, label), today)
-            read: set[str] = set()
-            for box in _value_boxes(page, label):
-                reads = _rereads(page, box, settings, today)
-                read.update(code for codes in reads for code, _ in codes)
-                verdict = _judge_box(reads, full)
-                if verdict is not None:
-                    seen.update(read, full)
-                    return verdict
-            seen.update(read, full)
-            if full:  # no re-read gave a code, or the tie-break above would have decided
-                return _sign_confirmed(page, full[0], "label_text", settings, today)
+        labels = [w for w in page.words if is_label(w.text)][:_MAX_LABELS]
+        verdict = _page_verdict(page, labels, settings, today, seen)
+        if verdict is not None:
+            return verdict
+        if labels:  # its pixels were decoded for the boxes: park them again, or a long
+            page.image = parked(page.image)  # document of labelled pages fills memory
+    return None
+
+
+def _page_verdict(page: OcrPage, labels: list[OcrWord], settings: OcrSettings, today: date,
+                  seen: set[str]) -> Verdict | None:
+    for label in labels:
+        full = _codes(_text_near(page, label), today)
+        read: set[str] = set()
+        for box in _value_boxes(page, label):
+            reads = _rereads(page, box, settings, today)
+            read.update(code for codes in reads for code, _ in codes)
+            verdict = _judge_box(reads, full)
+            if verdict is not None:
+                seen.update(read, full)
+                return verdict
+        seen.update(read, full)
+        if full:  # no re-read gave a code, or the tie-break above would have decided
+            return _sign_confirmed(page, full[0], "label_text", settings, today)
     return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,3 +84,16 @@ class OcrPage:
 
     def page_text(self) -> PageText:
         return PageText(text=self.text, header=self.header, footer=self.footer)
+
+
+def parked(image: Image.Image) -> Image.Image:
+    """``image`` kept as a PNG in memory, decoded again only if it is looked at.
+
+    Every page of a job waits until the customer is looked for, but only pages with an identity
+    code label are looked at again: a 200-page document held 1.9 GB of page images.
+    """
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)
+    reopened = Image.open(buffer, formats=["PNG"])
+    reopened.info = dict(image.info)  # the dpi exactly as it was, not as PNG rounds it
+    return reopened

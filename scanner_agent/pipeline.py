@@ -10,7 +10,6 @@ the OCR of page 1 is already running.
 
 from __future__ import annotations
 
-import io
 import logging
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -18,8 +17,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-
-from PIL import Image
 
 from aspa_contract.hetu import mask, redact
 from aspa_contract.names import public_name
@@ -32,7 +29,7 @@ from scanner_agent.extract import find_hetu
 from scanner_agent.intake.folder import IntakeJob
 from scanner_agent.ocr import ocr_page
 from scanner_agent.outbox import Outbox
-from scanner_agent.pages import OcrPage, RawPage
+from scanner_agent.pages import OcrPage, RawPage, parked
 from scanner_agent.prepare import prepare_page
 from scanner_agent.quarantine import quarantine
 from scanner_agent.release import describe_sources, release
@@ -203,19 +200,6 @@ def _prepare_and_read(raw: RawPage, config: AgentConfig) -> OcrPage | None:
     page = ocr_page(prepared, config.ocr)
     page.image = parked(page.image)
     return page
-
-
-def parked(image: Image.Image) -> Image.Image:
-    """``image`` kept as a PNG in memory, decoded again only if it is looked at.
-
-    Every page of a job waits until the customer is looked for, but only pages with an identity
-    code label are looked at again: a 200-page document held 1.9 GB of page images.
-    """
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=1)
-    reopened = Image.open(buffer, formats=["PNG"])
-    reopened.info = dict(image.info)  # the dpi exactly as it was, not as PNG rounds it
-    return reopened
 
 
 def _decoded(files: tuple[Path, ...], agent: Agent) -> Iterator[SourceDocument]:
