@@ -35,6 +35,12 @@ def public_name(name: str | bytes | PurePath, max_bytes: int = MAX_NAME_BYTES) -
     return _bounded(text, max_bytes)
 
 
+def public_text(text: str, max_chars: int = 1000) -> str:
+    """Technical text that may quote a name (an error message naming a path) made safe the same
+    way: no hetu, no control characters, no undecodable bytes, at most ``max_chars``."""
+    return redact(_visible(text))[:max_chars]
+
+
 def _as_text(name: str | bytes | PurePath) -> str:
     if isinstance(name, PurePath):
         name = name.name

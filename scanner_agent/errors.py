@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from aspa_contract.names import public_text
+
 
 class RejectCode(StrEnum):
     """Why an input went to quarantine. Stable: support scripts and reports match on these."""
@@ -165,8 +167,10 @@ class InputRejected(AgentError):
 
     def __init__(self, code: RejectCode, detail: str = "") -> None:
         self.code = code
-        self.detail = detail
-        super().__init__(f"{code.value}: {detail}" if detail else code.value)
+        # Details quote library messages, and those quote paths (Pillow names the file it
+        # cannot identify): masked here, once, whoever raises.
+        self.detail = public_text(detail)
+        super().__init__(f"{code.value}: {self.detail}" if detail else code.value)
 
     def reason_text(self) -> str:
         """The text a clerk reads next to the quarantined file: Finnish, Swedish, English."""

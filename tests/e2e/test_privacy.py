@@ -121,13 +121,8 @@ PLACES = [
 ]
 # Places a flow may leave empty (the agent's text notes are gone once receipts are read).
 MAY_BE_EMPTY = {"var/ text file contents"}
-_DECODER_PATH = ("the decoder's error quoted in the reason names the claimed path "
-                 "(inbox/.aspa-claimed/<token>/<name>) unmasked")
 # Places that still leak because the fix has not landed; each names why.
-KNOWN_LEAKS: dict[str, str] = {
-    "agent .reason.txt files": _DECODER_PATH,
-    "rejection messages": _DECODER_PATH,
-}
+KNOWN_LEAKS: dict[str, str] = {}
 
 
 # --- the flow ---------------------------------------------------------------------------------

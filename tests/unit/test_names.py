@@ -45,3 +45,16 @@ def test_long_names_are_bounded_and_stay_distinct() -> None:
 def test_a_long_name_with_a_hetu_is_masked_before_it_is_hashed_or_cut() -> None:
     name = public_name("311299-977R" + "x" * 300)
     assert "977R" not in name and name.startswith("311299-***R")
+
+
+def test_a_rejection_detail_quoting_a_path_carries_no_code_and_stays_utf8() -> None:
+    """GIVEN a library error quoting a hetu-named, non-UTF-8 path THEN the clerk's reason text
+    masks the code and can be written as UTF-8."""
+    from scanner_agent.errors import InputRejected, RejectCode
+
+    path = os.fsdecode(b"/inbox/170255-978A\xff.png")
+    error = InputRejected(RejectCode.UNREADABLE_IMAGE, f"cannot identify image file '{path}'")
+    text = error.reason_text()
+    assert "978A" not in text and "170255-***A\\xff.png" in text
+    text.encode("utf-8")
+    assert "978A" not in str(error)
