@@ -76,7 +76,9 @@ def test_a_full_disk_leaves_the_scan_waiting_and_the_agent_retrying(
 
     with running_agent(config) as agent:
         _wait(lambda: "will retry" in caplog.text)
-        assert (inbox / "scan.png").exists()
+        # Still in the inbox: where it was dropped, or claimed (inbox/.aspa-claimed/…) for the
+        # retry; nowhere else.
+        assert [p.name for p in inbox.rglob("scan.png")] == ["scan.png"]
         assert [p.name for p in config.paths.outbox.iterdir()] == []
         assert agent.outcomes == [] and agent.thread.is_alive()
 
@@ -86,5 +88,5 @@ def test_a_full_disk_leaves_the_scan_waiting_and_the_agent_retrying(
     assert outcome.bundle is not None
     assert outcome.bundle.manifest["documents"][0]["form_code"] == "KM 1"
     assert [p.name for p in config.paths.outbox.iterdir()] == [f"{outcome.bundle.bundle_id}.zip"]
-    assert not (inbox / "scan.png").exists()
+    assert not list(inbox.rglob("scan.png"))
     assert (config.paths.done / outcome.bundle.bundle_id / "scan.png").exists()
