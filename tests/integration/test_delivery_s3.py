@@ -7,8 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from scanner_agent.config import AgentConfig, load_config
 from scanner_agent.delivery import Deliverer
 from scanner_agent.delivery_log import DeliveryLog, Outcome, State
 from scanner_agent.outbox import Outbox
+from tests.agent_runner import running_deliverer
 from tests.bundles import open_sealed, point_signing_key, valid_bundle
 from tests.exchange import agent_sealing
 from tests.s3server import MotoServer, S3Bucket, create_bucket
@@ -85,20 +85,6 @@ def wait_until(what: str, condition: Callable[[], bool], thread: threading.Threa
         time.sleep(0.05)
 
 
-@contextmanager
-def running(deliverer: Deliverer) -> Iterator[threading.Thread]:
-    """The deliverer's loop in its own thread, stopped and joined however the test ends."""
-    stop = threading.Event()
-    thread = threading.Thread(target=deliverer.run, args=(stop,), name="deliverer")
-    thread.start()
-    try:
-        yield thread
-    finally:
-        stop.set()
-        thread.join(timeout=WAIT_S)
-        assert not thread.is_alive(), "the deliverer did not stop"
-
-
 def test_bundles_land_under_their_incoming_key_sealed_around_their_exact_bytes(
         config: AgentConfig, s3_bucket: S3Bucket, moto_server: MotoServer) -> None:
     """GIVEN two bundles in the outbox WHEN delivered THEN each object is ciphertext (no zip,
@@ -137,7 +123,7 @@ def test_a_receipt_from_the_ingest_deletes_the_local_copies(
     receipted_id, _ = put_in_outbox(config)
     waiting_id, _ = put_in_outbox(config)
     log = DeliveryLog.in_var(config.paths.var_dir)
-    with running(deliverer_for(config, s3_bucket)) as thread:
+    with running_deliverer(deliverer_for(config, s3_bucket)) as thread:
         wait_until("both uploaded", lambda: len(log.rows(State.UPLOADED)) == 2, thread)
         place_receipt(moto_server, s3_bucket, receipted_id)
         wait_until("the receipt read", lambda: bool(log.rows(State.RECEIPTED)), thread)
@@ -160,7 +146,7 @@ def test_an_outage_is_ridden_out_with_every_bundle_delivered_once(
     moto_server.stop()
     try:
         made = dict(put_in_outbox(config) for _ in range(3))
-        with running(deliverer_for(config, s3_bucket)) as thread:
+        with running_deliverer(deliverer_for(config, s3_bucket)) as thread:
             oldest = min(made)
             wait_until("failed attempts recorded",
                        lambda: len(log.attempts(oldest)) >= 3, thread)
