@@ -52,7 +52,7 @@ case "${1:-}" in
     shift
     ruff check .
     mypy
-    exec pytest -q "$@"
+    exec pytest -q --durations=15 "$@"
     ;;
   *)
     echo "usage: ./dev.sh demo|test" >&2
