@@ -52,7 +52,8 @@ case "${1:-}" in
     shift
     ruff check .
     mypy
-    exec pytest -q --durations=15 "$@"
+    # A worker per core; each test file stays on one worker (its module fixtures run once).
+    exec pytest -q -n auto --dist loadfile --durations=15 "$@"
     ;;
   *)
     echo "usage: ./dev.sh demo|test" >&2
