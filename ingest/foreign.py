@@ -14,29 +14,25 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 from weakref import WeakKeyDictionary
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from aspa_contract.storage import (
     FileStorage,
     ObjectInfo,
+    ObjectNotFound,
     S3Location,
     Storage,
-    StorageError,
     StorageSettings,
     StorageUnavailable,
     parse_storage_url,
 )
 from aspa_contract.storage.keys import check_key, is_valid_key
-from aspa_contract.storage.s3store import S3Storage, make_client
+from aspa_contract.storage.s3store import S3Storage, make_client, s3_errors
 from aspa_contract.storage.url import FileLocation
-
-_NOT_FOUND = {"NoSuchKey", "404", "NotFound"}
 
 
 class ForeignObjects(Protocol):
@@ -70,10 +66,14 @@ class S3ForeignObjects:
         self.location = location
         self._client = client if client is not None else make_client(settings)
 
+    def _errors(self) -> AbstractContextManager[None]:
+        # The raw key is not named: it broke the key rules, and may hold anything.
+        return s3_errors(f"s3://{self.location.bucket}", "")
+
     def list(self, prefix: str) -> Iterator[ObjectInfo]:
         """Objects under ``prefix`` whose keys break the key rules."""
         paginator = self._client.get_paginator("list_objects_v2")
-        with _errors("list"):
+        with self._errors():
             for page in paginator.paginate(Bucket=self.location.bucket,
                                            Prefix=self.location.object_key(prefix)):
                 for obj in page.get("Contents", []):
@@ -84,10 +84,10 @@ class S3ForeignObjects:
     def head(self, key: str) -> ObjectInfo | None:
         """Size, store time and ETag of the object at raw ``key``, or None."""
         try:
-            with _errors("head"):
+            with self._errors():
                 response = self._client.head_object(Bucket=self.location.bucket,
                                                     Key=self.location.object_key(key))
-        except _Gone:
+        except ObjectNotFound:
             return None
         return _info(key, response["ContentLength"], response)
 
@@ -96,18 +96,18 @@ class S3ForeignObjects:
         ``key`` is gone."""
         destination = self.location.object_key(check_key(target))
         try:
-            with _errors("copy"):
+            with self._errors():
                 self._client.copy_object(
                     Bucket=self.location.bucket, Key=destination, ChecksumAlgorithm="SHA256",
                     CopySource={"Bucket": self.location.bucket,
                                 "Key": self.location.object_key(key)})
-        except _Gone:
+        except ObjectNotFound:
             return False
         return True
 
     def delete(self, key: str) -> None:
         """Remove the object at raw ``key`` (a missing one is fine)."""
-        with _errors("delete"):
+        with self._errors():
             self._client.delete_object(Bucket=self.location.bucket,
                                        Key=self.location.object_key(key))
 
@@ -184,25 +184,6 @@ def _file_errors() -> Iterator[None]:
     except OSError as exc:
         raise StorageUnavailable(f"file store failed on an object with a foreign key: "
                                  f"{exc.strerror}") from exc
-
-
-class _Gone(Exception):
-    pass
-
-
-@contextmanager
-def _errors(doing: str) -> Iterator[None]:
-    try:
-        yield
-    except ClientError as exc:
-        if str(exc.response.get("Error", {}).get("Code", "")) in _NOT_FOUND:
-            raise _Gone from exc
-        if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
-            raise StorageUnavailable(f"cannot {doing} an object with a foreign key: {exc}"
-                                     ) from exc
-        raise StorageError(f"cannot {doing} an object with a foreign key: {exc}") from exc
-    except BotoCoreError as exc:
-        raise StorageUnavailable(f"cannot {doing} an object with a foreign key: {exc}") from exc
 
 
 def _info(key: str, size: int, meta: Any) -> ObjectInfo:

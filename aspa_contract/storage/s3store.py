@@ -188,7 +188,7 @@ class S3Storage:
         return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key} if kms_key else {}
 
     def _errors(self, key: str) -> AbstractContextManager[None]:
-        return _s3_errors(self.url, key)
+        return s3_errors(self.url, key)
 
 
 def make_client(settings: StorageSettings) -> Any:
@@ -210,8 +210,10 @@ def make_client(settings: StorageSettings) -> Any:
 
 
 @contextmanager
-def _s3_errors(url: str, key: str) -> Iterator[None]:
-    """Map botocore failures onto the storage errors, with a message that says what to do."""
+def s3_errors(url: str, key: str) -> Iterator[None]:
+    """Map botocore failures onto the storage errors, with a message that says what to do.
+
+    ``key`` is named in the message; pass "" where the key must not be shown."""
     where = f"{url} key {key!r}" if key else url
     try:
         yield
